@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vhost_vsock_fwd: the module, its tools and its tests.
+#
+#   make deps        install what everything below needs (apt)
+#   make             build vhost_vsock_fwd.ko and the tools
+#   make check       deps, build, style checks, the VM test suites
+#   make vm-shell    a shell in the test VM with our module loaded
+#   make clean
+#
+# The module is built against Debian's 6.12 test kernel recorded by
+# 'make deps' in build/kver, or against KVER= (an installed kernel's
+# release) or KDIR= (a kernel build tree).
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+SELFTESTS := $(TOP)/tools/testing/selftests/vsock_fwd
+
+KVER ?= $(firstword $(shell cat $(BUILD)/kver 2>/dev/null))
+KDIR ?= /lib/modules/$(KVER)/build
+
+# The kernel release of KDIR, and its upstream version (6.12.117).
+KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+SRCVER = $(firstword $(subst +, ,$(subst -, ,$(KREL))))
+
+# drivers/vhost/vhost.h: from KDIR when it is a full source tree, else from
+# the matching linux-source package, extracted into build/.
+ifneq ($(wildcard $(KDIR)/drivers/vhost/vhost.h),)
+VHOST_SRC := $(KDIR)
+else
+VHOST_SRC = $(BUILD)/linux-$(SRCVER)
+endif
+KSRC = $(BUILD)/linux-$(SRCVER)
+
+MODULE := vhost_vsock_fwd.ko
+KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
+
+.PHONY: all module tools deps check check-vm style vm-shell clean kdir source
+
+all: module tools
+
+kdir:
+	@if [ -z "$(KVER)$(filter command line environment,$(origin KDIR))" ]; then \
+		echo "error: no test kernel recorded; run 'make deps' first, or give KVER= or KDIR=" >&2; exit 1; fi
+	@if [ ! -f $(KDIR)/Makefile ]; then \
+		echo "error: no kernel build tree at $(KDIR); install linux-headers-$(KVER) (make deps)" >&2; exit 1; fi
+
+source: kdir
+	@$(TOP)/scripts/kernel-source.sh $(SRCVER) $(KSRC)
+
+module: kdir $(if $(filter $(KDIR),$(VHOST_SRC)),,source)
+	$(KMAKE) modules
+
+tools: source
+	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC)
+
+deps:
+	@$(TOP)/scripts/deps.sh
+
+style: source
+	$(SELFTESTS)/style.sh $(KSRC) $(KDIR) $(VHOST_SRC)
+
+# deps may record the test kernel only now: the rest runs in a new make.
+check: deps
+	@$(MAKE) --no-print-directory check-vm
+
+check-vm: all
+	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
+
+vm-shell: all
+	$(SELFTESTS)/vm/run.sh --module ours --interactive
+
+clean:
+	-[ ! -f $(KDIR)/Makefile ] || $(KMAKE) clean
+	-$(MAKE) -C $(SELFTESTS) clean
+	rm -rf $(BUILD)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vhost_vsock_fwd: CID forwarding for the host side of virtio-vsock.
+ *
+ * A guest that dials its parent at a fixed CID (an AWS Nitro Enclave dials
+ * CID 3) has that traffic re-addressed to the host or to another guest, and
+ * the replies are re-addressed so that the guest only ever sees the alias.
+ * See Documentation/virt/vsock-fwd.rst.
+ */
+#ifndef _UAPI_LINUX_VHOST_FWD_H
+#define _UAPI_LINUX_VHOST_FWD_H
+
+#include <linux/types.h>
+#include <linux/vhost.h>
+
+/**
+ * struct vhost_vsock_forward - the forward of one vhost-vsock device
+ * @alias_cid: CID the guest dials to reach its parent (3 for Nitro
+ *	Enclaves). Must be > 2, < U32_MAX and not the guest's own CID.
+ * @target_cid: where packets to @alias_cid really go: 2 (VMADDR_CID_HOST)
+ *	delivers to host sockets, any other CID to that guest's device. Must
+ *	not be 1, >= U32_MAX or the guest's own CID. 0 turns forwarding off;
+ *	all other fields must then be 0. A target other than 2 requires
+ *	CAP_NET_ADMIN. May equal @alias_cid (a parent that really has that CID).
+ * @flags: VHOST_VSOCK_FORWARD_F_* flags; unknown bits are rejected.
+ * @reserved: must be 0.
+ *
+ * Set with VHOST_VSOCK_SET_FORWARD at any time, before VHOST_SET_OWNER
+ * included; it applies from the next packet. VHOST_VSOCK_GET_FORWARD returns
+ * the forward in force.
+ */
+struct vhost_vsock_forward {
+	__u64 alias_cid;
+	__u64 target_cid;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/*
+ * The guest may talk to its parent only: packets to any other CID are
+ * refused with a reset, and only the target may open connections to it.
+ */
+#define VHOST_VSOCK_FORWARD_F_STRICT	(1U << 0)
+#define VHOST_VSOCK_FORWARD_F_ALL	VHOST_VSOCK_FORWARD_F_STRICT
+
+#define VHOST_VSOCK_SET_FORWARD	_IOW(VHOST_VIRTIO, 0x62, struct vhost_vsock_forward)
+#define VHOST_VSOCK_GET_FORWARD	_IOR(VHOST_VIRTIO, 0x63, struct vhost_vsock_forward)
+
+#endif /* _UAPI_LINUX_VHOST_FWD_H */

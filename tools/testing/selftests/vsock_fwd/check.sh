@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The body of 'make check', after deps and the build: the style gates, the
+# harness's own tests, then every suite listed in ./suites in the test VM
+# against each of its modules. Every case is reported as PASS, FAIL or
+# SKIP; the last line is "N passed, N failed, N skipped". A suite whose VM
+# run did not end with its success token counts as a failure of its own.
+#
+# Needs KSRC, KDIR and VHOST_SRC in the environment (the top Makefile).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../.." && pwd)
+logs=$top/build/check
+run=$here/vm/run.sh
+rm -rf "$logs"
+mkdir -p "$logs"
+
+pass=0 fail=0 skip=0
+start=$SECONDS
+
+report() { # STATUS NAME [LOG]
+	case "$1" in
+	PASS) pass=$((pass + 1)) ;;
+	FAIL) fail=$((fail + 1)) ;;
+	SKIP) skip=$((skip + 1)) ;;
+	esac
+	printf '%-4s  %s\n' "$1" "$2"
+	if [ "$1" = FAIL ] && [ -n "${3:-}" ] && [ -s "$3" ]; then
+		tail -n 40 "$3" | sed 's/^/      | /'
+	fi
+}
+
+# Count the TAP results in FILE under PREFIX; prints the number of results
+# and sets tap_failed when any failed.
+tap() { # PREFIX FILE LOG
+	local line name n=0
+	tap_failed=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*"# SKIP"*)
+			name=${line#ok * }
+			report SKIP "$1/${name%% # SKIP*}" ;;
+		"ok "*)
+			name=${line#ok * }
+			report PASS "$1/$name" ;;
+		"not ok "*)
+			name=${line#not ok * }
+			report FAIL "$1/${name%% #*}" "$3"
+			tap_failed=1 ;;
+		*) continue ;;
+		esac
+		n=$((n + 1))
+	done < <(grep -E '^(not )?ok [0-9]+ ' "$2")
+	tap_count=$n
+}
+
+# The style gates.
+echo "== style"
+"$here/style.sh" "$KSRC" "$KDIR" "$VHOST_SRC" > "$logs/style.tap" 2>&1
+tap style "$logs/style.tap" "$logs/style.tap"
+[ "$tap_count" -eq 2 ] || report FAIL "style/incomplete" "$logs/style.tap"
+
+# The harness must fail a run unless the success token arrives.
+echo "== harness"
+make -s -C "$KDIR" M="$here/vm/warn" modules > "$logs/warn-build.log" 2>&1 ||
+	report FAIL "harness/build_warn_module" "$logs/warn-build.log"
+expect() { # NAME STATUS ARGS...
+	local name=$1 want=$2 got
+	shift 2
+	"$run" --quiet "$@" > "$logs/harness-$name.log" 2>&1
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		report PASS "harness/$name"
+	else
+		echo "expected exit status $want, got $got" >> "$logs/harness-$name.log"
+		report FAIL "harness/$name" "$logs/harness-$name.log"
+	fi
+}
+expect exit_status 3 --module none -- sh -c 'exit 3'
+expect panic_fails 125 --module none -- sh -c 'echo c > /proc/sysrq-trigger'
+expect warn_fails 125 --module none -- insmod "$here/vm/warn/warn_on_load.ko"
+expect hang_times_out 124 --module none --timeout 25 -- sleep 600
+expect module_loads 0 --module ours -- test -c /dev/vhost-vsock
+
+# The suites, one VM boot each, against each module they list.
+while read -r suite modules timeout cmd; do
+	case "$suite" in ""|\#*) continue ;; esac
+	for m in ${modules//,/ }; do
+		echo "== $suite ($m)"
+		log=$logs/$suite-$m
+		t0=$SECONDS
+		# shellcheck disable=SC2086
+		"$run" --quiet --module "$m" --timeout "$timeout" \
+			--output "$log.tap" -- $cmd > "$log.console" 2>&1
+		rc=$?
+		cat "$log.tap" >> "$log.console"
+		tap "$m/$suite" "$log.tap" "$log.console"
+		plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$log.tap" | head -n1)
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 125 ] ||
+		   { [ "$rc" -ne 0 ] && [ "$tap_failed" -eq 0 ]; } ||
+		   [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
+			echo "vm run exit status $rc, $tap_count of ${plan:-?} results" >> "$log.console"
+			report FAIL "$m/$suite/vm_run" "$log.console"
+		fi
+		echo "   ($((SECONDS - t0)) s)"
+	done
+done < "$here/suites"
+
+echo "== done in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s; logs in build/check/"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

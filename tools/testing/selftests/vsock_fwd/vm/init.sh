@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of the test VM, on the host's root (read-only over 9p). Makes the
+# writable places, loads the module under test, runs the command the
+# harness left in the results share (/mnt/out) and ends with the success
+# token. Anything else - a panic, a WARN (panic_on_warn), a hang - leaves
+# no token and the harness fails the run.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp TERM=${TERM:-linux}
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+for d in /tmp /run /var/tmp /var/log /var/lib /mnt /root; do
+	mount -t tmpfs tmpfs "$d"
+done
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mkdir /mnt/out
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out /mnt/out
+ip link set lo up 2>/dev/null
+hostname vsockfwd-vm
+
+# shellcheck source=/dev/null
+. /mnt/out/env
+cd "$TOP"
+module=$TOP/tools/testing/selftests/vsock_fwd/vm/module.sh
+
+finish() {
+	echo "VSOCKFWD-DONE $NONCE rc=$1" > /dev/console
+	echo "$1" > /mnt/out/rc
+	sync
+	echo o > /proc/sysrq-trigger
+	sleep 10
+}
+
+# A kernel complaint that does not panic on its own (e.g. "BUG: sleeping
+# function called from invalid context") still fails the run.
+kernel_complained() {
+	dmesg | grep -E '(BUG:|WARNING:|Oops|general protection|INFO: task .* blocked|Call Trace)' |
+		head -20 | grep . && return 0
+	return 1
+}
+
+if [ "$MODULE" != none ] && ! "$module" load "$MODULE"; then
+	echo "vm: loading module '$MODULE' failed" > /dev/console
+	finish 125
+fi
+
+if [ "$INTERACTIVE" = 1 ]; then
+	echo "vm: module '$MODULE' loaded; exit the shell to power off" > /dev/console
+	setsid -c /bin/bash -i < /dev/console > /dev/console 2>&1
+	finish 0
+fi
+
+bash /mnt/out/cmd < /dev/null 2>&1 | tee /mnt/out/output > /dev/console
+rc=${PIPESTATUS[0]}
+
+# Whatever the command left behind must not keep the module busy.
+kill -9 -1 2>/dev/null
+sleep 0.2
+if [ "$MODULE" != none ] && ! "$module" unload "$MODULE" > /dev/console 2>&1; then
+	echo "vm: module '$MODULE' did not unload cleanly" > /dev/console
+	[ "$rc" -ne 0 ] || rc=125
+fi
+if kernel_complained > /dev/console; then
+	echo "vm: the kernel complained (above); failing the run" > /dev/console
+	rc=125
+fi
+finish "$rc"

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [options] -- CMD [ARGS...]
+#
+# Boot the test kernel (Debian 6.12, from 'make deps') in QEMU with this
+# machine's root shared read-only over 9p, load the module under test, run
+# CMD from the top of the repository and exit with its status. The run
+# fails by default: only the success token that vm/init.sh prints after CMD
+# counts. A panic, an oops, a WARN (panic_on_warn=1), a kernel complaint in
+# dmesg, a module that does not unload or a hang gives no token.
+#
+#   --module ours|stock|none   module to load (default: ours)
+#   --timeout SEC              kill the VM after SEC seconds (default: 600)
+#   --mem MB, --smp N          VM size (default: 2048, 2)
+#   --output FILE              also write CMD's output (without the kernel's
+#                              console messages) to FILE
+#   --quiet                    do not print the console while it runs
+#   --interactive              a shell on the console instead of CMD
+#
+# Exit status: CMD's, 124 on timeout, 125 when the VM gave no success token.
+# ACCEL=kvm:tcg uses KVM where it really works; the default is TCG.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../../.." && pwd)
+build=$top/build
+
+module=ours timeout=600 mem=2048 smp=2 output= quiet=0 interactive=0
+usage() { sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--module) module=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--output) output=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--interactive) interactive=1; shift ;;
+	--) shift; break ;;
+	*) usage ;;
+	esac
+done
+case "$module" in ours|stock|none) ;; *) usage ;; esac
+[ $# -gt 0 ] || [ $interactive = 1 ] || usage
+
+kver=$(cut -d' ' -f1 "$build/kver" 2>/dev/null || true)
+[ -n "$kver" ] || { echo "run.sh: no test kernel recorded; run 'make deps'" >&2; exit 2; }
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || { echo "run.sh: $kernel missing; run 'make deps'" >&2; exit 2; }
+if [ "$module" = ours ] && [ ! -f "$top/vhost_vsock_fwd.ko" ]; then
+	echo "run.sh: vhost_vsock_fwd.ko not built; run 'make'" >&2
+	exit 2
+fi
+
+mkdir -p "$build/vm"
+initrd=$build/vm/initramfs-$kver.cpio.gz
+if [ ! -f "$initrd" ] || [ "$here/initramfs-init" -nt "$initrd" ] ||
+   [ "$here/mkinitramfs.sh" -nt "$initrd" ]; then
+	"$here/mkinitramfs.sh" "$kver" "$initrd"
+fi
+
+out=$(mktemp -d "$build/vm/run.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+{
+	printf 'TOP=%q\nMODULE=%q\nNONCE=%q\nINTERACTIVE=%q\n' \
+		"$top" "$module" "$nonce" "$interactive"
+} > "$out/env"
+printf '%q ' "$@" > "$out/cmd"
+echo >> "$out/cmd"
+
+cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
+cmdline+=" vsockfwd.init=$here/init.sh"
+
+qemu=(qemu-system-x86_64
+	-machine "q35,accel=${ACCEL:-tcg}" -cpu max -m "$mem" -smp "$smp"
+	-no-reboot -nodefaults -display none -monitor none
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+	-fsdev "local,id=root,path=/,readonly=on,security_model=none,multidevs=remap"
+	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot
+	-fsdev "local,id=out,path=$out,security_model=none"
+	-device virtio-9p-pci,fsdev=out,mount_tag=out
+	-device virtio-rng-pci)
+
+if [ $interactive = 1 ]; then
+	exec "${qemu[@]}" -serial mon:stdio
+fi
+
+set +e
+if [ $quiet = 1 ]; then
+	timeout -k 5 "$timeout" "${qemu[@]}" -serial stdio < /dev/null > "$out/console" 2>&1
+	status=$?
+else
+	timeout -k 5 "$timeout" "${qemu[@]}" -serial stdio < /dev/null 2>&1 | tee "$out/console"
+	status=${PIPESTATUS[0]}
+fi
+set -e
+
+[ -z "$output" ] || cp "$out/output" "$output" 2>/dev/null || : > "$output"
+
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	echo "run.sh: timeout after ${timeout}s" >&2
+	exit 124
+fi
+rc=$(sed -n "s/^VSOCKFWD-DONE $nonce rc=\([0-9]*\).*/\1/p" "$out/console" | tail -n1)
+if [ -z "$rc" ]; then
+	echo "run.sh: no success token from the VM (panic, WARN or failed boot); console tail:" >&2
+	tail -n 40 "$out/console" >&2
+	exit 125
+fi
+exit "$rc"
