@@ -46,4 +46,134 @@ struct vhost_vsock_forward {
 #define VHOST_VSOCK_SET_FORWARD	_IOW(VHOST_VIRTIO, 0x62, struct vhost_vsock_forward)
 #define VHOST_VSOCK_GET_FORWARD	_IOR(VHOST_VIRTIO, 0x63, struct vhost_vsock_forward)
 
+/*
+ * Generic netlink family "vsock_fwd": the same control keyed by guest CID,
+ * for VMs whose VMM never calls VHOST_VSOCK_SET_FORWARD, and a view of every
+ * device. Changes need CAP_NET_ADMIN; reading and listening do not. CIDs are
+ * u32 on this interface (vsock CIDs are 32 bits; U32_MAX is VMADDR_CID_ANY).
+ */
+#define VSOCK_FWD_GENL_NAME		"vsock_fwd"
+#define VSOCK_FWD_GENL_VERSION		1
+#define VSOCK_FWD_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum vsock_fwd_cmd - commands of the vsock_fwd family
+ * @VSOCK_FWD_CMD_UNSPEC: unused
+ * @VSOCK_FWD_CMD_DEV_GET: one device (request %VSOCK_FWD_A_CID) or, as a
+ *	dump, every device that has a guest CID, in ascending CID order. Each
+ *	reply carries the device attributes (see &enum vsock_fwd_attr).
+ * @VSOCK_FWD_CMD_RULE_GET: one rule (request %VSOCK_FWD_A_CID) or, as a
+ *	dump, every rule in ascending CID order.
+ * @VSOCK_FWD_CMD_RULE_SET: create or replace the rule for guest
+ *	%VSOCK_FWD_A_CID (required): %VSOCK_FWD_A_TARGET_CID (required),
+ *	%VSOCK_FWD_A_ALIAS_CID (default 3), %VSOCK_FWD_A_FLAGS (default 0).
+ *	Applied at once to a device that has that CID, and to any device that
+ *	takes the CID later. The same rules as VHOST_VSOCK_SET_FORWARD apply.
+ *	Needs CAP_NET_ADMIN.
+ * @VSOCK_FWD_CMD_RULE_DEL: delete the rule for %VSOCK_FWD_A_CID. A device
+ *	whose forward came from that rule stops forwarding; a forward set by
+ *	ioctl stays. Needs CAP_NET_ADMIN.
+ * @VSOCK_FWD_CMD_DEV_NEW: notification: a device took a guest CID. Device
+ *	attributes.
+ * @VSOCK_FWD_CMD_DEV_DEL: notification: a device gave up its guest CID
+ *	(closed, or took another CID). %VSOCK_FWD_A_CID only.
+ * @VSOCK_FWD_CMD_FWD_CHANGE: notification: the forward in force on a device
+ *	changed. Device attributes, without the forward ones when it is off.
+ * @__VSOCK_FWD_CMD_MAX: internal
+ * @VSOCK_FWD_CMD_MAX: highest command number
+ *
+ * Notifications go to the multicast group %VSOCK_FWD_GENL_MCGRP_EVENTS.
+ */
+enum vsock_fwd_cmd {
+	VSOCK_FWD_CMD_UNSPEC,
+	VSOCK_FWD_CMD_DEV_GET,
+	VSOCK_FWD_CMD_RULE_GET,
+	VSOCK_FWD_CMD_RULE_SET,
+	VSOCK_FWD_CMD_RULE_DEL,
+	VSOCK_FWD_CMD_DEV_NEW,
+	VSOCK_FWD_CMD_DEV_DEL,
+	VSOCK_FWD_CMD_FWD_CHANGE,
+
+	__VSOCK_FWD_CMD_MAX,
+	VSOCK_FWD_CMD_MAX = __VSOCK_FWD_CMD_MAX - 1
+};
+
+/**
+ * enum vsock_fwd_source - where the forward in force on a device came from
+ * @VSOCK_FWD_SOURCE_NONE: no forward
+ * @VSOCK_FWD_SOURCE_IOCTL: VHOST_VSOCK_SET_FORWARD on the device
+ * @VSOCK_FWD_SOURCE_RULE: a rule of this family
+ */
+enum vsock_fwd_source {
+	VSOCK_FWD_SOURCE_NONE,
+	VSOCK_FWD_SOURCE_IOCTL,
+	VSOCK_FWD_SOURCE_RULE,
+};
+
+/**
+ * enum vsock_fwd_attr - attributes of the vsock_fwd family
+ * @VSOCK_FWD_A_UNSPEC: unused
+ * @VSOCK_FWD_A_PAD: padding for 64-bit attributes
+ * @VSOCK_FWD_A_CID: u32, guest CID (3 .. U32_MAX - 1); the key of devices
+ *	and rules
+ * @VSOCK_FWD_A_PID: u32, process that owns the device (VHOST_SET_OWNER), in
+ *	the reader's PID namespace; absent without an owner
+ * @VSOCK_FWD_A_COMM: string, that process's command name
+ * @VSOCK_FWD_A_RUNNING: u8, 1 when VHOST_VSOCK_SET_RUNNING started it
+ * @VSOCK_FWD_A_FEATURES: u64, virtio features acknowledged by the VMM
+ * @VSOCK_FWD_A_ALIAS_CID: u32, the CID the guest dials to reach its parent
+ *	(3 .. U32_MAX - 1)
+ * @VSOCK_FWD_A_TARGET_CID: u32, where that traffic goes (2 .. U32_MAX - 1);
+ *	absent in a device reply when forwarding is off
+ * @VSOCK_FWD_A_FLAGS: u32, VHOST_VSOCK_FORWARD_F_* flags
+ * @VSOCK_FWD_A_SOURCE: u32, &enum vsock_fwd_source of the forward in force
+ * @VSOCK_FWD_A_STATS: nested, the device's counters (&enum vsock_fwd_stat)
+ * @__VSOCK_FWD_A_MAX: internal
+ * @VSOCK_FWD_A_MAX: highest attribute number
+ */
+enum vsock_fwd_attr {
+	VSOCK_FWD_A_UNSPEC,
+	VSOCK_FWD_A_PAD,
+	VSOCK_FWD_A_CID,
+	VSOCK_FWD_A_PID,
+	VSOCK_FWD_A_COMM,
+	VSOCK_FWD_A_RUNNING,
+	VSOCK_FWD_A_FEATURES,
+	VSOCK_FWD_A_ALIAS_CID,
+	VSOCK_FWD_A_TARGET_CID,
+	VSOCK_FWD_A_FLAGS,
+	VSOCK_FWD_A_SOURCE,
+	VSOCK_FWD_A_STATS,
+
+	__VSOCK_FWD_A_MAX,
+	VSOCK_FWD_A_MAX = __VSOCK_FWD_A_MAX - 1
+};
+
+/**
+ * enum vsock_fwd_stat - counters of a device, all u64, in %VSOCK_FWD_A_STATS
+ * @VSOCK_FWD_STAT_UNSPEC: unused
+ * @VSOCK_FWD_STAT_PAD: padding for 64-bit attributes
+ * @VSOCK_FWD_STAT_TX_PKTS: packets the guest sent
+ * @VSOCK_FWD_STAT_RX_PKTS: packets delivered to the guest
+ * @VSOCK_FWD_STAT_FWD_PKTS: packets the guest sent that were re-addressed
+ *	by its forward
+ * @VSOCK_FWD_STAT_RST_SENT: resets sent to the guest for a forward that
+ *	could not be delivered or was refused (absent target, strict)
+ * @VSOCK_FWD_STAT_DROPPED: packets of the guest dropped
+ * @__VSOCK_FWD_STAT_MAX: internal
+ * @VSOCK_FWD_STAT_MAX: highest counter number
+ */
+enum vsock_fwd_stat {
+	VSOCK_FWD_STAT_UNSPEC,
+	VSOCK_FWD_STAT_PAD,
+	VSOCK_FWD_STAT_TX_PKTS,
+	VSOCK_FWD_STAT_RX_PKTS,
+	VSOCK_FWD_STAT_FWD_PKTS,
+	VSOCK_FWD_STAT_RST_SENT,
+	VSOCK_FWD_STAT_DROPPED,
+
+	__VSOCK_FWD_STAT_MAX,
+	VSOCK_FWD_STAT_MAX = __VSOCK_FWD_STAT_MAX - 1
+};
+
 #endif /* _UAPI_LINUX_VHOST_FWD_H */
