@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost_vsock_fwd: the vsock_fwd generic netlink family.
+ *
+ * A VM started by an unmodified VMM never calls VHOST_VSOCK_SET_FORWARD.
+ * This family gives an administrator the same control keyed by guest CID:
+ * a rule for a CID is applied at once to the device that has that CID, and
+ * later to any device that takes it. It also lists the devices with their
+ * owner, state, forward and counters, and announces devices appearing and
+ * vanishing and forwards changing on the "events" multicast group.
+ *
+ * Changing rules needs CAP_NET_ADMIN (GENL_ADMIN_PERM); reading and
+ * listening do not. vsock is not network-namespace aware, so neither is the
+ * family: it lives in the initial network namespace only.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/limits.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pid_namespace.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/vhost_fwd.h>
+#include <linux/xarray.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "vsock_fwd_netlink.h"
+
+/* Fewer rules than this; each is a few dozen bytes. */
+#define VSOCK_FWD_MAX_RULES	65536
+
+/* The Nitro Enclave parent CID: the alias of a rule that names none. */
+#define VSOCK_FWD_DEFAULT_ALIAS	3
+
+/**
+ * struct vsock_fwd_rule - a forward to give the device that has a guest CID
+ * @rcu: frees the rule after readers under rcu_read_lock() are done
+ * @fwd: the forward; never off
+ */
+struct vsock_fwd_rule {
+	struct rcu_head rcu;
+	struct vhost_vsock_forward fwd;
+};
+
+/*
+ * Rules by guest CID. Changes hold vsock_fwd_rules_mutex, and so do the
+ * rule get and dump. vsock_fwd_rule_lookup() reads under rcu_read_lock()
+ * only, because the device calls it with its own locks held while the rule
+ * commands call into the device with vsock_fwd_rules_mutex held. A replaced
+ * or deleted rule is freed after a grace period.
+ */
+static DEFINE_XARRAY(vsock_fwd_rules);
+static DEFINE_MUTEX(vsock_fwd_rules_mutex);
+/* Number of entries in vsock_fwd_rules; under vsock_fwd_rules_mutex. */
+static unsigned int vsock_fwd_nr_rules;
+
+enum vsock_fwd_mcgrp {
+	VSOCK_FWD_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group vsock_fwd_mcgrps[] = {
+	[VSOCK_FWD_MCGRP_EVENTS_ID] = { .name = VSOCK_FWD_GENL_MCGRP_EVENTS },
+};
+
+/* Guest CIDs: not the reserved 0..2, not VMADDR_CID_ANY. */
+static const struct netlink_range_validation vsock_fwd_cid_range = {
+	.min = 3,
+	.max = U32_MAX - 1,
+};
+
+/* A rule's target: the host (2) or a guest; never off or local (1). */
+static const struct netlink_range_validation vsock_fwd_target_range = {
+	.min = 2,
+	.max = U32_MAX - 1,
+};
+
+static const struct nla_policy vsock_fwd_cid_policy[VSOCK_FWD_A_CID + 1] = {
+	[VSOCK_FWD_A_CID] = NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
+};
+
+static const struct nla_policy vsock_fwd_rule_set_policy[VSOCK_FWD_A_FLAGS + 1] = {
+	[VSOCK_FWD_A_CID] = NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
+	[VSOCK_FWD_A_ALIAS_CID] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
+	[VSOCK_FWD_A_TARGET_CID] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_target_range),
+	[VSOCK_FWD_A_FLAGS] =
+		NLA_POLICY_MASK(NLA_U32, VHOST_VSOCK_FORWARD_F_ALL),
+};
+
+static struct genl_family vsock_fwd_family;
+
+/**
+ * vsock_fwd_rule_lookup() - the rule for a guest CID
+ * @cid: guest CID
+ * @fwd: the rule's forward, when there is one
+ *
+ * Called by the device when it takes a guest CID, after it can be found by
+ * that CID, so that a rule set at the same time reaches it either way.
+ *
+ * Context: any; takes no lock.
+ * Return: whether there is a rule for @cid.
+ */
+bool vsock_fwd_rule_lookup(u32 cid, struct vhost_vsock_forward *fwd)
+{
+	struct vsock_fwd_rule *rule;
+	bool found = false;
+
+	rcu_read_lock();
+	rule = xa_load(&vsock_fwd_rules, cid);
+	if (rule) {
+		*fwd = rule->fwd;
+		found = true;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+static int vsock_fwd_put_forward(struct sk_buff *skb,
+				 const struct vhost_vsock_forward *fwd)
+{
+	if (nla_put_u32(skb, VSOCK_FWD_A_ALIAS_CID, fwd->alias_cid) ||
+	    nla_put_u32(skb, VSOCK_FWD_A_TARGET_CID, fwd->target_cid) ||
+	    nla_put_u32(skb, VSOCK_FWD_A_FLAGS, fwd->flags))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vsock_fwd_put_stats(struct sk_buff *skb,
+			       const struct vsock_fwd_dev_info *info)
+{
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(skb, VSOCK_FWD_A_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = VSOCK_FWD_STAT_TX_PKTS; i <= VSOCK_FWD_STAT_MAX; i++) {
+		if (nla_put_u64_64bit(skb, i, info->stats[i],
+				      VSOCK_FWD_STAT_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* One device message: CMD with the device's attributes. */
+static int vsock_fwd_fill_dev(struct sk_buff *skb, u32 portid, u32 seq,
+			      int flags, u8 cmd,
+			      const struct vsock_fwd_dev_info *info)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vsock_fwd_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	if (nla_put_u32(skb, VSOCK_FWD_A_CID, info->cid))
+		goto cancel_msg;
+	if (cmd == VSOCK_FWD_CMD_DEV_DEL)
+		goto end_msg;
+
+	if (info->pid &&
+	    (nla_put_u32(skb, VSOCK_FWD_A_PID, info->pid) ||
+	     nla_put_string(skb, VSOCK_FWD_A_COMM, info->comm)))
+		goto cancel_msg;
+	if (nla_put_u8(skb, VSOCK_FWD_A_RUNNING, info->running) ||
+	    nla_put_u64_64bit(skb, VSOCK_FWD_A_FEATURES, info->features,
+			      VSOCK_FWD_A_PAD) ||
+	    nla_put_u32(skb, VSOCK_FWD_A_SOURCE, info->source))
+		goto cancel_msg;
+	if (info->fwd.target_cid && vsock_fwd_put_forward(skb, &info->fwd))
+		goto cancel_msg;
+	if (vsock_fwd_put_stats(skb, info))
+		goto cancel_msg;
+
+end_msg:
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel_msg:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/**
+ * vsock_fwd_notify_wanted() - whether anyone listens to the events group
+ *
+ * Lets the device skip building a snapshot nobody will read.
+ *
+ * Return: true when the events group has listeners.
+ */
+bool vsock_fwd_notify_wanted(void)
+{
+	return genl_has_listeners(&vsock_fwd_family, &init_net,
+				  VSOCK_FWD_MCGRP_EVENTS_ID);
+}
+
+/**
+ * vsock_fwd_notify() - announce a device event on the events group
+ * @cmd: %VSOCK_FWD_CMD_DEV_NEW, %VSOCK_FWD_CMD_DEV_DEL or
+ *	%VSOCK_FWD_CMD_FWD_CHANGE
+ * @info: the device, with @info->pid in the initial PID namespace
+ *
+ * A notification that cannot be allocated is lost; listeners see a gap in
+ * nothing but the event stream, and a dump tells the truth.
+ *
+ * Context: process context, may sleep.
+ */
+void vsock_fwd_notify(u8 cmd, const struct vsock_fwd_dev_info *info)
+{
+	struct sk_buff *skb;
+
+	if (!vsock_fwd_notify_wanted())
+		return;
+
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	if (vsock_fwd_fill_dev(skb, 0, 0, 0, cmd, info)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast(&vsock_fwd_family, skb, 0, VSOCK_FWD_MCGRP_EVENTS_ID,
+			  GFP_KERNEL);
+}
+
+static int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct vsock_fwd_dev_info dev;
+	struct sk_buff *msg;
+	u32 cid;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSOCK_FWD_A_CID))
+		return -EINVAL;
+	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
+
+	err = vsock_fwd_dev_info_next(cid, task_active_pid_ns(current), &dev);
+	if (err || dev.cid != cid) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
+					info->attrs[VSOCK_FWD_A_CID],
+					"no device has guest CID %u", cid);
+		return -ENODEV;
+	}
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = vsock_fwd_fill_dev(msg, info->snd_portid, info->snd_seq, 0,
+				 VSOCK_FWD_CMD_DEV_GET, &dev);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* cb->args[0]: the lowest guest CID not dumped yet. */
+static int vsock_fwd_nl_dev_get_dumpit(struct sk_buff *skb,
+				       struct netlink_callback *cb)
+{
+	struct vsock_fwd_dev_info dev;
+	u64 next = cb->args[0];
+	int err = 0;
+
+	while (next <= U32_MAX) {
+		err = vsock_fwd_dev_info_next(next, task_active_pid_ns(current),
+					      &dev);
+		if (err) {
+			/* No device left. */
+			next = (u64)U32_MAX + 1;
+			err = 0;
+			break;
+		}
+		err = vsock_fwd_fill_dev(skb, NETLINK_CB(cb->skb).portid,
+					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					 VSOCK_FWD_CMD_DEV_GET, &dev);
+		if (err)
+			break;
+		next = (u64)dev.cid + 1;
+	}
+	cb->args[0] = next;
+
+	/* A full buffer ends this part of the dump; the next resumes. */
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ? err : skb->len;
+}
+
+static int vsock_fwd_fill_rule(struct sk_buff *skb, u32 portid, u32 seq,
+			       int flags, u32 cid,
+			       const struct vhost_vsock_forward *fwd)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vsock_fwd_family, flags,
+			  VSOCK_FWD_CMD_RULE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VSOCK_FWD_A_CID, cid) ||
+	    vsock_fwd_put_forward(skb, fwd)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int vsock_fwd_nl_rule_get_doit(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct vhost_vsock_forward fwd;
+	struct sk_buff *msg;
+	u32 cid;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSOCK_FWD_A_CID))
+		return -EINVAL;
+	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
+
+	if (!vsock_fwd_rule_lookup(cid, &fwd)) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
+					info->attrs[VSOCK_FWD_A_CID],
+					"no rule for guest CID %u", cid);
+		return -ENOENT;
+	}
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = vsock_fwd_fill_rule(msg, info->snd_portid, info->snd_seq, 0,
+				  cid, &fwd);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* cb->args[0]: the lowest guest CID not dumped yet. */
+static int vsock_fwd_nl_rule_get_dumpit(struct sk_buff *skb,
+					struct netlink_callback *cb)
+{
+	struct vsock_fwd_rule *rule;
+	unsigned long cid;
+	int err = 0;
+
+	mutex_lock(&vsock_fwd_rules_mutex);
+	xa_for_each_start(&vsock_fwd_rules, cid, rule, cb->args[0]) {
+		err = vsock_fwd_fill_rule(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					  cid, &rule->fwd);
+		if (err)
+			break;
+		cb->args[0] = cid + 1;
+	}
+	mutex_unlock(&vsock_fwd_rules_mutex);
+
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ? err : skb->len;
+}
+
+static int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct vsock_fwd_rule *rule, *old;
+	struct nlattr **attrs = info->attrs;
+	u32 cid;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSOCK_FWD_A_CID) ||
+	    GENL_REQ_ATTR_CHECK(info, VSOCK_FWD_A_TARGET_CID))
+		return -EINVAL;
+	cid = nla_get_u32(attrs[VSOCK_FWD_A_CID]);
+
+	rule = kzalloc(sizeof(*rule), GFP_KERNEL);
+	if (!rule)
+		return -ENOMEM;
+	rule->fwd.target_cid = nla_get_u32(attrs[VSOCK_FWD_A_TARGET_CID]);
+	rule->fwd.alias_cid = VSOCK_FWD_DEFAULT_ALIAS;
+	if (attrs[VSOCK_FWD_A_ALIAS_CID])
+		rule->fwd.alias_cid = nla_get_u32(attrs[VSOCK_FWD_A_ALIAS_CID]);
+	if (attrs[VSOCK_FWD_A_FLAGS])
+		rule->fwd.flags = nla_get_u32(attrs[VSOCK_FWD_A_FLAGS]);
+
+	/* The ranges are in the policy; the rest is relative to the CID. */
+	if (rule->fwd.alias_cid == cid) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[VSOCK_FWD_A_ALIAS_CID] ?:
+				    attrs[VSOCK_FWD_A_CID],
+				    "the alias CID is the guest's own CID");
+		err = -EINVAL;
+		goto free_rule;
+	}
+	if (rule->fwd.target_cid == cid) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[VSOCK_FWD_A_TARGET_CID],
+				    "the target CID is the guest's own CID");
+		err = -EINVAL;
+		goto free_rule;
+	}
+
+	mutex_lock(&vsock_fwd_rules_mutex);
+	old = xa_load(&vsock_fwd_rules, cid);
+	if (!old && vsock_fwd_nr_rules >= VSOCK_FWD_MAX_RULES) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "too many rules (%u); delete unused ones",
+				   vsock_fwd_nr_rules);
+		err = -ENOSPC;
+		goto unlock_rules;
+	}
+	/* Stored first, so that a device taking the CID now finds it. */
+	err = xa_err(xa_store(&vsock_fwd_rules, cid, rule, GFP_KERNEL));
+	if (err)
+		goto unlock_rules;
+
+	err = vsock_fwd_dev_apply_rule(cid, &rule->fwd, info->extack);
+	if (err && err != -ENODEV)
+		goto restore_old_rule;
+
+	if (old)
+		kfree_rcu(old, rcu);
+	else
+		vsock_fwd_nr_rules++;
+	mutex_unlock(&vsock_fwd_rules_mutex);
+	return 0;
+
+restore_old_rule:
+	if (old)
+		xa_store(&vsock_fwd_rules, cid, old, GFP_KERNEL);
+	else
+		xa_erase(&vsock_fwd_rules, cid);
+	mutex_unlock(&vsock_fwd_rules_mutex);
+	/* A device taking the CID may have read it meanwhile. */
+	kfree_rcu(rule, rcu);
+	return err;
+
+unlock_rules:
+	mutex_unlock(&vsock_fwd_rules_mutex);
+free_rule:
+	kfree(rule);
+	return err;
+}
+
+static int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct vsock_fwd_rule *rule;
+	u32 cid;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSOCK_FWD_A_CID))
+		return -EINVAL;
+	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
+
+	mutex_lock(&vsock_fwd_rules_mutex);
+	rule = xa_erase(&vsock_fwd_rules, cid);
+	if (!rule) {
+		mutex_unlock(&vsock_fwd_rules_mutex);
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
+					info->attrs[VSOCK_FWD_A_CID],
+					"no rule for guest CID %u", cid);
+		return -ENOENT;
+	}
+	vsock_fwd_nr_rules--;
+	err = vsock_fwd_dev_apply_rule(cid, NULL, info->extack);
+	mutex_unlock(&vsock_fwd_rules_mutex);
+	kfree_rcu(rule, rcu);
+
+	return err == -ENODEV ? 0 : err;
+}
+
+static const struct genl_split_ops vsock_fwd_ops[] = {
+	{
+		.cmd		= VSOCK_FWD_CMD_DEV_GET,
+		.doit		= vsock_fwd_nl_dev_get_doit,
+		.policy		= vsock_fwd_cid_policy,
+		.maxattr	= VSOCK_FWD_A_CID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VSOCK_FWD_CMD_DEV_GET,
+		.dumpit		= vsock_fwd_nl_dev_get_dumpit,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= VSOCK_FWD_CMD_RULE_GET,
+		.doit		= vsock_fwd_nl_rule_get_doit,
+		.policy		= vsock_fwd_cid_policy,
+		.maxattr	= VSOCK_FWD_A_CID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VSOCK_FWD_CMD_RULE_GET,
+		.dumpit		= vsock_fwd_nl_rule_get_dumpit,
+		.flags		= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= VSOCK_FWD_CMD_RULE_SET,
+		.doit		= vsock_fwd_nl_rule_set_doit,
+		.policy		= vsock_fwd_rule_set_policy,
+		.maxattr	= VSOCK_FWD_A_FLAGS,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VSOCK_FWD_CMD_RULE_DEL,
+		.doit		= vsock_fwd_nl_rule_del_doit,
+		.policy		= vsock_fwd_cid_policy,
+		.maxattr	= VSOCK_FWD_A_CID,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+};
+
+/*
+ * Rule commands are serialized by vsock_fwd_rules_mutex and device reads
+ * by the device's own lock, so the family needs no genl_mutex.
+ */
+static struct genl_family vsock_fwd_family __ro_after_init = {
+	.name		= VSOCK_FWD_GENL_NAME,
+	.version	= VSOCK_FWD_GENL_VERSION,
+	.module		= THIS_MODULE,
+	.parallel_ops	= true,
+	.split_ops	= vsock_fwd_ops,
+	.n_split_ops	= ARRAY_SIZE(vsock_fwd_ops),
+	.mcgrps		= vsock_fwd_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vsock_fwd_mcgrps),
+};
+
+/**
+ * vsock_fwd_netlink_init() - register the vsock_fwd family
+ *
+ * Called by module init before the device is registered, so that the
+ * device can look up rules and notify from its first open.
+ *
+ * Return: 0 or a negative errno.
+ */
+int __init vsock_fwd_netlink_init(void)
+{
+	int err;
+
+	err = genl_register_family(&vsock_fwd_family);
+	if (err)
+		pr_err("cannot register generic netlink family %s: %d\n",
+		       VSOCK_FWD_GENL_NAME, err);
+	return err;
+}
+
+/**
+ * vsock_fwd_netlink_exit() - unregister the family and drop every rule
+ *
+ * Called by module exit after the device is gone.
+ */
+void vsock_fwd_netlink_exit(void)
+{
+	struct vsock_fwd_rule *rule;
+	unsigned long cid;
+
+	genl_unregister_family(&vsock_fwd_family);
+
+	/* No command runs any more and no device looks rules up. */
+	xa_for_each(&vsock_fwd_rules, cid, rule)
+		kfree(rule);
+	xa_destroy(&vsock_fwd_rules);
+}
