@@ -117,7 +117,8 @@ enum vsock_fwd_source {
  * @VSOCK_FWD_A_CID: u32, guest CID (3 .. U32_MAX - 1); the key of devices
  *	and rules
  * @VSOCK_FWD_A_PID: u32, process that owns the device (VHOST_SET_OWNER), in
- *	the reader's PID namespace; absent without an owner
+ *	the PID namespace of the reader (of the process that caused the
+ *	event, for notifications); absent without an owner
  * @VSOCK_FWD_A_COMM: string, that process's command name
  * @VSOCK_FWD_A_RUNNING: u8, 1 when VHOST_VSOCK_SET_RUNNING started it
  * @VSOCK_FWD_A_FEATURES: u64, virtio features acknowledged by the VMM
@@ -127,7 +128,7 @@ enum vsock_fwd_source {
  *	absent in a device reply when forwarding is off
  * @VSOCK_FWD_A_FLAGS: u32, VHOST_VSOCK_FORWARD_F_* flags
  * @VSOCK_FWD_A_SOURCE: u32, &enum vsock_fwd_source of the forward in force
- * @VSOCK_FWD_A_STATS: nested, the device's counters (&enum vsock_fwd_stat)
+ * @VSOCK_FWD_A_STATS: nested, the device's counters (&enum vsock_fwd_stats_attr)
  * @__VSOCK_FWD_A_MAX: internal
  * @VSOCK_FWD_A_MAX: highest attribute number
  */
@@ -150,30 +151,39 @@ enum vsock_fwd_attr {
 };
 
 /**
- * enum vsock_fwd_stat - counters of a device, all u64, in %VSOCK_FWD_A_STATS
- * @VSOCK_FWD_STAT_UNSPEC: unused
- * @VSOCK_FWD_STAT_PAD: padding for 64-bit attributes
- * @VSOCK_FWD_STAT_TX_PKTS: packets the guest sent
- * @VSOCK_FWD_STAT_RX_PKTS: packets delivered to the guest
- * @VSOCK_FWD_STAT_FWD_PKTS: packets the guest sent that were re-addressed
- *	by its forward
- * @VSOCK_FWD_STAT_RST_SENT: resets sent to the guest for a forward that
- *	could not be delivered or was refused (absent target, strict)
- * @VSOCK_FWD_STAT_DROPPED: packets of the guest dropped
- * @__VSOCK_FWD_STAT_MAX: internal
- * @VSOCK_FWD_STAT_MAX: highest counter number
+ * enum vsock_fwd_stats_attr - counters of a device, all u64, nested in
+ *	%VSOCK_FWD_A_STATS; bytes are payload bytes
+ * @VSOCK_FWD_STATS_A_UNSPEC: unused
+ * @VSOCK_FWD_STATS_A_PAD: padding for 64-bit attributes
+ * @VSOCK_FWD_STATS_A_OUT_PKTS: packets the guest sent to its alias,
+ *	delivered to the target
+ * @VSOCK_FWD_STATS_A_OUT_BYTES: their bytes
+ * @VSOCK_FWD_STATS_A_IN_PKTS: packets from the target delivered to the guest
+ *	with the alias as source
+ * @VSOCK_FWD_STATS_A_IN_BYTES: their bytes
+ * @VSOCK_FWD_STATS_A_REFUSED_PKTS: packets refused by policy (strict),
+ *	answered with a reset
+ * @VSOCK_FWD_STATS_A_REFUSED_BYTES: their bytes
+ * @VSOCK_FWD_STATS_A_UNREACHABLE_PKTS: packets answered with a reset because
+ *	the target was absent or not running, or their route changed
+ * @VSOCK_FWD_STATS_A_UNREACHABLE_BYTES: their bytes
+ * @__VSOCK_FWD_STATS_A_MAX: internal
+ * @VSOCK_FWD_STATS_A_MAX: highest counter number
  */
-enum vsock_fwd_stat {
-	VSOCK_FWD_STAT_UNSPEC,
-	VSOCK_FWD_STAT_PAD,
-	VSOCK_FWD_STAT_TX_PKTS,
-	VSOCK_FWD_STAT_RX_PKTS,
-	VSOCK_FWD_STAT_FWD_PKTS,
-	VSOCK_FWD_STAT_RST_SENT,
-	VSOCK_FWD_STAT_DROPPED,
+enum vsock_fwd_stats_attr {
+	VSOCK_FWD_STATS_A_UNSPEC,
+	VSOCK_FWD_STATS_A_PAD,
+	VSOCK_FWD_STATS_A_OUT_PKTS,
+	VSOCK_FWD_STATS_A_OUT_BYTES,
+	VSOCK_FWD_STATS_A_IN_PKTS,
+	VSOCK_FWD_STATS_A_IN_BYTES,
+	VSOCK_FWD_STATS_A_REFUSED_PKTS,
+	VSOCK_FWD_STATS_A_REFUSED_BYTES,
+	VSOCK_FWD_STATS_A_UNREACHABLE_PKTS,
+	VSOCK_FWD_STATS_A_UNREACHABLE_BYTES,
 
-	__VSOCK_FWD_STAT_MAX,
-	VSOCK_FWD_STAT_MAX = __VSOCK_FWD_STAT_MAX - 1
+	__VSOCK_FWD_STATS_A_MAX,
+	VSOCK_FWD_STATS_A_MAX = __VSOCK_FWD_STATS_A_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_VHOST_FWD_H */
