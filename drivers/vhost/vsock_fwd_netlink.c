@@ -22,11 +22,13 @@
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/vhost_fwd.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
+#include "vsock_fwd.h"
 #include "vsock_fwd_netlink.h"
 
 /* Fewer rules than this; each is a few dozen bytes. */
@@ -132,15 +134,30 @@ static int vsock_fwd_put_forward(struct sk_buff *skb,
 static int vsock_fwd_put_stats(struct sk_buff *skb,
 			       const struct vsock_fwd_dev_info *info)
 {
+	static const struct {
+		u16 pkts, bytes;
+	} attr[VSOCK_FWD_NR_STATS] = {
+		[VSOCK_FWD_STAT_OUT] = { VSOCK_FWD_STATS_A_OUT_PKTS,
+					 VSOCK_FWD_STATS_A_OUT_BYTES },
+		[VSOCK_FWD_STAT_IN] = { VSOCK_FWD_STATS_A_IN_PKTS,
+					VSOCK_FWD_STATS_A_IN_BYTES },
+		[VSOCK_FWD_STAT_REFUSED] = { VSOCK_FWD_STATS_A_REFUSED_PKTS,
+					     VSOCK_FWD_STATS_A_REFUSED_BYTES },
+		[VSOCK_FWD_STAT_UNREACHABLE] = {
+			VSOCK_FWD_STATS_A_UNREACHABLE_PKTS,
+			VSOCK_FWD_STATS_A_UNREACHABLE_BYTES },
+	};
 	struct nlattr *nest;
 	int i;
 
 	nest = nla_nest_start(skb, VSOCK_FWD_A_STATS);
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = VSOCK_FWD_STAT_TX_PKTS; i <= VSOCK_FWD_STAT_MAX; i++) {
-		if (nla_put_u64_64bit(skb, i, info->stats[i],
-				      VSOCK_FWD_STAT_PAD)) {
+	for (i = 0; i < VSOCK_FWD_NR_STATS; i++) {
+		if (nla_put_u64_64bit(skb, attr[i].pkts, info->pkts[i],
+				      VSOCK_FWD_STATS_A_PAD) ||
+		    nla_put_u64_64bit(skb, attr[i].bytes, info->bytes[i],
+				      VSOCK_FWD_STATS_A_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -160,19 +177,19 @@ static int vsock_fwd_fill_dev(struct sk_buff *skb, u32 portid, u32 seq,
 	if (!hdr)
 		return -EMSGSIZE;
 
-	if (nla_put_u32(skb, VSOCK_FWD_A_CID, info->cid))
+	if (nla_put_u32(skb, VSOCK_FWD_A_CID, info->guest_cid))
 		goto cancel_msg;
 	if (cmd == VSOCK_FWD_CMD_DEV_DEL)
 		goto end_msg;
 
-	if (info->pid &&
-	    (nla_put_u32(skb, VSOCK_FWD_A_PID, info->pid) ||
-	     nla_put_string(skb, VSOCK_FWD_A_COMM, info->comm)))
+	if (info->owner_pid &&
+	    (nla_put_u32(skb, VSOCK_FWD_A_PID, info->owner_pid) ||
+	     nla_put_string(skb, VSOCK_FWD_A_COMM, info->owner_comm)))
 		goto cancel_msg;
 	if (nla_put_u8(skb, VSOCK_FWD_A_RUNNING, info->running) ||
 	    nla_put_u64_64bit(skb, VSOCK_FWD_A_FEATURES, info->features,
 			      VSOCK_FWD_A_PAD) ||
-	    nla_put_u32(skb, VSOCK_FWD_A_SOURCE, info->source))
+	    nla_put_u32(skb, VSOCK_FWD_A_SOURCE, info->fwd_source))
 		goto cancel_msg;
 	if (info->fwd.target_cid && vsock_fwd_put_forward(skb, &info->fwd))
 		goto cancel_msg;
@@ -205,7 +222,7 @@ bool vsock_fwd_notify_wanted(void)
  * vsock_fwd_notify() - announce a device event on the events group
  * @cmd: %VSOCK_FWD_CMD_DEV_NEW, %VSOCK_FWD_CMD_DEV_DEL or
  *	%VSOCK_FWD_CMD_FWD_CHANGE
- * @info: the device, with @info->pid in the initial PID namespace
+ * @info: the device
  *
  * A notification that cannot be allocated is lost; listeners see a gap in
  * nothing but the event stream, and a dump tells the truth.
@@ -242,8 +259,8 @@ static int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb,
 		return -EINVAL;
 	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
 
-	err = vsock_fwd_dev_info_next(cid, task_active_pid_ns(current), &dev);
-	if (err || dev.cid != cid) {
+	err = vsock_fwd_get_dev_info(cid, &dev);
+	if (err) {
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
 					info->attrs[VSOCK_FWD_A_CID],
 					"no device has guest CID %u", cid);
@@ -262,31 +279,105 @@ static int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb,
 	return genlmsg_reply(msg, info);
 }
 
-/* cb->args[0]: the lowest guest CID not dumped yet. */
+/**
+ * struct vsock_fwd_dev_dump - where a device dump stands, in cb->ctx
+ * @cids: guest CIDs of the devices when the dump started, ascending
+ * @nr: number of entries in @cids
+ * @pos: the next entry to dump
+ *
+ * The devices are dumped in CID order from that snapshot; a device that is
+ * gone by the time its turn comes is skipped.
+ */
+struct vsock_fwd_dev_dump {
+	u32 *cids;
+	unsigned int nr;
+	unsigned int pos;
+};
+
+/* Room in vsock_fwd_dev_dump::cids, filled under the device table lock. */
+struct vsock_fwd_cid_list {
+	u32 *cids;
+	unsigned int nr;
+	unsigned int size;
+};
+
+static int vsock_fwd_count_dev(const struct vsock_fwd_dev_info *info,
+			       void *arg)
+{
+	struct vsock_fwd_cid_list *list = arg;
+
+	if (info->guest_cid)
+		list->size++;
+	return 0;
+}
+
+static int vsock_fwd_list_dev(const struct vsock_fwd_dev_info *info,
+			      void *arg)
+{
+	struct vsock_fwd_cid_list *list = arg;
+
+	if (!info->guest_cid)
+		return 0;
+	/* Devices that took a CID since the count wait for the next dump. */
+	if (list->nr == list->size)
+		return 1;
+	list->cids[list->nr++] = info->guest_cid;
+	return 0;
+}
+
+static int vsock_fwd_cmp_cid(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
+{
+	struct vsock_fwd_dev_dump *dump = (void *)cb->ctx;
+	struct vsock_fwd_cid_list list = {};
+
+	NL_ASSERT_DUMP_CTX_FITS(struct vsock_fwd_dev_dump);
+
+	vsock_fwd_for_each_dev(vsock_fwd_count_dev, &list);
+	if (!list.size)
+		return 0;
+	list.cids = kvmalloc_array(list.size, sizeof(*list.cids), GFP_KERNEL);
+	if (!list.cids)
+		return -ENOMEM;
+	vsock_fwd_for_each_dev(vsock_fwd_list_dev, &list);
+	sort(list.cids, list.nr, sizeof(*list.cids), vsock_fwd_cmp_cid, NULL);
+
+	dump->cids = list.cids;
+	dump->nr = list.nr;
+	dump->pos = 0;
+	return 0;
+}
+
+static int vsock_fwd_nl_dev_get_done(struct netlink_callback *cb)
+{
+	struct vsock_fwd_dev_dump *dump = (void *)cb->ctx;
+
+	kvfree(dump->cids);
+	return 0;
+}
+
 static int vsock_fwd_nl_dev_get_dumpit(struct sk_buff *skb,
 				       struct netlink_callback *cb)
 {
+	struct vsock_fwd_dev_dump *dump = (void *)cb->ctx;
 	struct vsock_fwd_dev_info dev;
-	u64 next = cb->args[0];
 	int err = 0;
 
-	while (next <= U32_MAX) {
-		err = vsock_fwd_dev_info_next(next, task_active_pid_ns(current),
-					      &dev);
-		if (err) {
-			/* No device left. */
-			next = (u64)U32_MAX + 1;
-			err = 0;
-			break;
-		}
+	for (; dump->pos < dump->nr; dump->pos++) {
+		if (vsock_fwd_get_dev_info(dump->cids[dump->pos], &dev))
+			continue;
 		err = vsock_fwd_fill_dev(skb, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					 VSOCK_FWD_CMD_DEV_GET, &dev);
 		if (err)
 			break;
-		next = (u64)dev.cid + 1;
 	}
-	cb->args[0] = next;
 
 	/* A full buffer ends this part of the dump; the next resumes. */
 	if (err == -EMSGSIZE && skb->len)
@@ -420,9 +511,13 @@ static int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb,
 	if (err)
 		goto unlock_rules;
 
-	err = vsock_fwd_dev_apply_rule(cid, &rule->fwd, info->extack);
-	if (err && err != -ENODEV)
+	err = vsock_fwd_apply_rule(cid, &rule->fwd);
+	if (err && err != -ENODEV) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "the device with guest CID %u refused the forward",
+				   cid);
 		goto restore_old_rule;
+	}
 
 	if (old)
 		kfree_rcu(old, rcu);
@@ -469,7 +564,7 @@ static int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb,
 		return -ENOENT;
 	}
 	vsock_fwd_nr_rules--;
-	err = vsock_fwd_dev_apply_rule(cid, NULL, info->extack);
+	err = vsock_fwd_apply_rule(cid, NULL);
 	mutex_unlock(&vsock_fwd_rules_mutex);
 	kfree_rcu(rule, rcu);
 
@@ -486,7 +581,9 @@ static const struct genl_split_ops vsock_fwd_ops[] = {
 	},
 	{
 		.cmd		= VSOCK_FWD_CMD_DEV_GET,
+		.start		= vsock_fwd_nl_dev_get_start,
 		.dumpit		= vsock_fwd_nl_dev_get_dumpit,
+		.done		= vsock_fwd_nl_dev_get_done,
 		.flags		= GENL_CMD_CAP_DUMP,
 	},
 	{
