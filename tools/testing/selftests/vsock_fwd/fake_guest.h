@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fake_guest: a virtio-vsock guest driver and its VMM in one process.
+ *
+ * A fake guest opens /dev/vhost-vsock and plays both sides a real VM would
+ * split between QEMU and the guest kernel: it owns the device, gives it an
+ * identity memory table over one mmap'd arena that holds the split vrings
+ * and all buffers, and then speaks the virtio-vsock protocol on those rings.
+ * Tests can therefore produce every packet exactly, including misaddressed
+ * and malformed ones, and check every packet the device delivers.
+ *
+ * Each started guest has a pump thread that drains its RX and TX used rings,
+ * answers what a guest kernel answers by itself (RESPONSE to a REQUEST for a
+ * listening port, RST for anything else unknown, CREDIT_UPDATE on request,
+ * RST after the peer's full SHUTDOWN) and wakes API callers. Several guests
+ * in one process are independent, so sibling guests can talk to each other
+ * through the device while test threads block on either end.
+ *
+ * All functions return 0 (or a byte count) on success and a negative errno
+ * on failure; none of them exits, so ABI tests can check every errno.
+ * Timeouts are in milliseconds; a negative timeout waits forever.
+ */
+#ifndef FAKE_GUEST_H
+#define FAKE_GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/virtio_vsock.h>
+
+#define FG_DEV_PATH	"/dev/vhost-vsock"
+#define FG_HOST_CID	2ULL
+/* Receive buffer a guest advertises per connection (buf_alloc). */
+#define FG_BUF_ALLOC	(256 * 1024)
+/* Largest payload of one packet the device accepts from a guest. */
+#define FG_MAX_PKT_PAYLOAD	(64 * 1024)
+
+/* A virtio_vsock_hdr in host byte order. */
+struct fg_hdr {
+	uint64_t src_cid;
+	uint64_t dst_cid;
+	uint32_t src_port;
+	uint32_t dst_port;
+	uint32_t len;
+	uint16_t type;
+	uint16_t op;
+	uint32_t flags;
+	uint32_t buf_alloc;
+	uint32_t fwd_cnt;
+};
+
+/* A packet the device delivered into a guest's RX queue. */
+struct fg_pkt {
+	struct fg_pkt *next;
+	struct fg_hdr hdr;
+	size_t len;		/* payload bytes actually received */
+	unsigned char data[];
+};
+
+struct fg_guest;
+struct fg_conn;
+
+struct fg_config {
+	uint64_t cid;
+	/* Features to leave out of what the device offers. */
+	uint64_t features_clear;
+	/* Do not set VHOST_VSOCK_SET_RUNNING (the device is left stopped). */
+	bool no_running;
+};
+
+/*
+ * Raw device access, for ABI tests: open the device (returns an fd or
+ * -errno) and ioctls that return -errno instead of -1.
+ */
+int fg_dev_open(void);
+int fg_ioctl(int fd, unsigned long req, void *arg);
+int fg_set_cid(int fd, uint64_t cid);
+int fg_set_running(int fd, int running);
+
+/*
+ * Open and fully set up a guest: owner, features (all the device offers
+ * that we implement, minus cfg->features_clear), memory table, both
+ * vrings with buffers posted, guest CID, running; then start its pump.
+ */
+int fg_start(const struct fg_config *cfg, struct fg_guest **gp);
+/*
+ * Stop the pump and close the device (which resets every host socket that
+ * was connected to this guest); frees all connections and packets.
+ */
+void fg_close(struct fg_guest *g);
+int fg_fd(const struct fg_guest *g);
+uint64_t fg_cid(const struct fg_guest *g);
+uint64_t fg_features(const struct fg_guest *g);
+/* Reply RST to packets that match no connection or listener (default on). */
+void fg_set_auto_rst(struct fg_guest *g, bool on);
+/*
+ * Stop (or resume) taking packets off the RX ring, like a guest that does
+ * not read: the device then has to hold what it wants to deliver.
+ */
+void fg_pause_rx(struct fg_guest *g, bool paused);
+
+/* Raw packets. hdr->len is sent as given, whatever len is. */
+int fg_send_pkt(struct fg_guest *g, const struct fg_hdr *hdr,
+		const void *payload, size_t len);
+/*
+ * The next received packet that belongs to no connection or listener, in
+ * arrival order; -ETIMEDOUT if none came. Free it with free().
+ */
+int fg_recv_pkt(struct fg_guest *g, struct fg_pkt **pp, int timeout_ms);
+/*
+ * Send one descriptor of exactly len bytes from buf (which may be shorter
+ * than a header, or claim a longer payload than it has) to test the
+ * device's validation of guest buffers.
+ */
+int fg_send_buf(struct fg_guest *g, const void *buf, size_t len);
+
+/* Connections (STREAM or SEQPACKET, VIRTIO_VSOCK_TYPE_*). */
+int fg_connect(struct fg_guest *g, uint16_t type, uint64_t cid,
+	       uint32_t port, int timeout_ms, struct fg_conn **cp);
+/* Answer REQUESTs of this type to port from now on. */
+int fg_listen(struct fg_guest *g, uint16_t type, uint32_t port);
+/* The next connection accepted on port. */
+int fg_accept(struct fg_guest *g, uint32_t port, int timeout_ms,
+	      struct fg_conn **cp);
+/*
+ * STREAM: send all of buf, within the peer's credit, in packets of at most
+ * FG_MAX_PKT_PAYLOAD; returns len, or -ECONNRESET, -EPIPE, -ETIMEDOUT.
+ */
+ssize_t fg_send(struct fg_conn *c, const void *buf, size_t len,
+		int timeout_ms);
+/*
+ * STREAM: receive what is there (at least one byte); 0 at the end of an
+ * orderly stream, -ECONNRESET after the peer's RST (once the buffered data
+ * is read), -ETIMEDOUT.
+ */
+ssize_t fg_recv(struct fg_conn *c, void *buf, size_t len, int timeout_ms);
+/* fg_recv until len bytes came; -EPIPE if the stream ended before. */
+ssize_t fg_recv_all(struct fg_conn *c, void *buf, size_t len,
+		    int timeout_ms);
+/*
+ * SEQPACKET: send one message, split into packets as needed, the last one
+ * with VIRTIO_VSOCK_SEQ_EOM (and VIRTIO_VSOCK_SEQ_EOR when eor).
+ */
+ssize_t fg_send_msg(struct fg_conn *c, const void *buf, size_t len, bool eor,
+		    int timeout_ms);
+/*
+ * SEQPACKET: receive one whole message; returns its full length (it is
+ * truncated to len) and its last packet's flags in *flags when not NULL.
+ */
+ssize_t fg_recv_msg(struct fg_conn *c, void *buf, size_t len,
+		    uint32_t *flags, int timeout_ms);
+/* Send SHUTDOWN with VIRTIO_VSOCK_SHUTDOWN_* flags. */
+int fg_shutdown(struct fg_conn *c, uint32_t flags);
+/* Send RST; the connection is closed. */
+int fg_reset(struct fg_conn *c);
+/*
+ * Wait until the peer closed the connection: 0 after its RST (or full
+ * SHUTDOWN), -ETIMEDOUT.
+ */
+int fg_wait_closed(struct fg_conn *c, int timeout_ms);
+/* Forget the connection, sending RST first if it is still open. */
+void fg_conn_free(struct fg_conn *c);
+uint32_t fg_conn_local_port(const struct fg_conn *c);
+uint64_t fg_conn_peer_cid(const struct fg_conn *c);
+uint32_t fg_conn_peer_port(const struct fg_conn *c);
+/* Whether the peer ended the connection with RST. */
+bool fg_conn_was_reset(struct fg_conn *c);
+
+/* Deterministic test data: fill buf with the stream seeded by seed at pos. */
+void fg_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);
+/* Running checksum (FNV-1a 64) for bulk data; start with FG_CSUM_INIT. */
+#define FG_CSUM_INIT	0xcbf29ce484222325ULL
+uint64_t fg_csum(uint64_t csum, const void *buf, size_t len);
+
+/* Host side helpers (AF_VSOCK sockets in this process, the "host"). */
+/* A listening socket on VMADDR_CID_ANY; *port gets the bound port. */
+int fg_host_listen(int type, uint32_t *port);
+/* accept() with a timeout: -ETIMEDOUT when nothing came. */
+int fg_host_accept(int lfd, int timeout_ms, uint64_t *peer_cid,
+		   uint32_t *peer_port);
+int fg_host_connect(int type, uint64_t cid, uint32_t port, int timeout_ms);
+/* Give a host socket send/receive timeouts so that nothing hangs. */
+int fg_host_timeouts(int fd, int timeout_ms);
+/* Read or write exactly len bytes; -errno, or -EPIPE at end of stream. */
+ssize_t fg_host_read_all(int fd, void *buf, size_t len);
+ssize_t fg_host_write_all(int fd, const void *buf, size_t len);
+
+#endif /* FAKE_GUEST_H */

@@ -1,0 +1,864 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The host-side virtio-vsock device (/dev/vhost-vsock): its ioctl ABI and
+ * its traffic with host AF_VSOCK sockets, driven by fake guests.
+ *
+ * The same binary runs against stock vhost_vsock and against
+ * vhost_vsock_fwd: stock passing shows that a test states upstream
+ * behaviour, ours passing shows that the drop-in replacement keeps it.
+ * Every test fails unless it saw the behaviour it checks; every wait has a
+ * timeout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/sockios.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/vm_sockets.h>
+
+#include "fake_guest.h"
+#include "kselftest_harness.h"
+
+/* Generous for TCG, where everything is 10-50 times slower. */
+#define TIMEOUT_MS	10000
+/* How long to watch for a packet that must not come. */
+#define QUIET_MS	500
+
+/*
+ * Tests run one after another, each in its own process; a CID derived from
+ * the pid cannot collide with a device a previous test left behind while
+ * it is being released. Each test gets four.
+ */
+static uint64_t test_cid(unsigned int n)
+{
+	return 10000 + (uint64_t)(getpid() % 100000) * 4 + n;
+}
+
+static int start_guest(uint64_t cid, struct fg_guest **gp)
+{
+	struct fg_config cfg = { .cid = cid };
+
+	return fg_start(&cfg, gp);
+}
+
+/* ---- the device ABI ---- */
+
+TEST(open_close)
+{
+	int fd = fg_dev_open();
+
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", FG_DEV_PATH, strerror(-fd));
+	ASSERT_EQ(0, close(fd));
+}
+
+TEST(set_guest_cid)
+{
+	static const uint64_t bad[] = {
+		VMADDR_CID_HYPERVISOR, VMADDR_CID_LOCAL, VMADDR_CID_HOST,
+		VMADDR_CID_ANY, (uint64_t)UINT32_MAX + 1, 1ULL << 40,
+		UINT64_MAX,
+	};
+	uint64_t cid = test_cid(0);
+	unsigned int i;
+	int fd;
+
+	fd = fg_dev_open();
+	ASSERT_LE(0, fd);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_EQ(-EINVAL, fg_set_cid(fd, bad[i]))
+			TH_LOG("CID %#llx", (unsigned long long)bad[i]);
+	/* No owner is needed; setting the same CID again or a new one works. */
+	EXPECT_EQ(0, fg_set_cid(fd, cid));
+	EXPECT_EQ(0, fg_set_cid(fd, cid));
+	EXPECT_EQ(0, fg_set_cid(fd, cid + 1));
+	/* A rejected CID leaves the one in force. */
+	EXPECT_EQ(-EINVAL, fg_set_cid(fd, VMADDR_CID_HOST));
+	close(fd);
+}
+
+TEST(set_guest_cid_in_use)
+{
+	uint64_t cid = test_cid(0);
+	int a, b, c;
+
+	a = fg_dev_open();
+	b = fg_dev_open();
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, fg_set_cid(a, cid));
+	EXPECT_EQ(-EADDRINUSE, fg_set_cid(b, cid));
+	/* Moving a to another CID frees the first one. */
+	ASSERT_EQ(0, fg_set_cid(a, cid + 1));
+	EXPECT_EQ(0, fg_set_cid(b, cid));
+	EXPECT_EQ(-EADDRINUSE, fg_set_cid(b, cid + 1));
+	/* Closing a device frees its CID. */
+	close(a);
+	c = fg_dev_open();
+	ASSERT_LE(0, c);
+	EXPECT_EQ(0, fg_set_cid(c, cid + 1));
+	close(b);
+	close(c);
+}
+
+TEST(owner)
+{
+	struct vhost_memory mem = {};
+	int fd, running = 1;
+	pid_t pid;
+	int status;
+
+	fd = fg_dev_open();
+	ASSERT_LE(0, fd);
+	/* Everything but the vsock ioctls needs an owner. */
+	EXPECT_EQ(-EPERM, fg_ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(-EPERM, fg_set_running(fd, 1));
+	EXPECT_EQ(-EPERM, fg_set_running(fd, 0));
+	ASSERT_EQ(0, fg_ioctl(fd, VHOST_SET_OWNER, NULL));
+	EXPECT_EQ(-EBUSY, fg_ioctl(fd, VHOST_SET_OWNER, NULL));
+	EXPECT_EQ(0, fg_ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	/* Stopping a device that never ran is fine for its owner. */
+	EXPECT_EQ(0, fg_set_running(fd, 0));
+
+	/* Another process sharing the fd is not the owner. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(fg_ioctl(fd, VHOST_VSOCK_SET_RUNNING, &running) == -EPERM &&
+		      fg_ioctl(fd, VHOST_SET_MEM_TABLE, &mem) == -EPERM ?
+		      0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	close(fd);
+}
+
+TEST(features)
+{
+	uint64_t f, want = (1ULL << VIRTIO_F_VERSION_1) |
+			   (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
+			   (1ULL << VIRTIO_VSOCK_F_SEQPACKET);
+	unsigned int bit;
+	int fd;
+
+	fd = fg_dev_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_ioctl(fd, VHOST_GET_FEATURES, &f));
+	EXPECT_EQ(want, f & want) TH_LOG("features %#llx",
+					 (unsigned long long)f);
+	EXPECT_EQ(0, fg_ioctl(fd, VHOST_SET_FEATURES, &f));
+	/* Any feature the device did not offer is refused. */
+	for (bit = 0; bit < 64; bit++) {
+		uint64_t one = 1ULL << bit;
+
+		if (f & one)
+			continue;
+		EXPECT_EQ(-EOPNOTSUPP, fg_ioctl(fd, VHOST_SET_FEATURES, &one))
+			TH_LOG("feature bit %u", bit);
+	}
+
+	ASSERT_EQ(0, fg_ioctl(fd, VHOST_GET_BACKEND_FEATURES, &f));
+	EXPECT_EQ(1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2, f);
+	EXPECT_EQ(0, fg_ioctl(fd, VHOST_SET_BACKEND_FEATURES, &f));
+	f = 1ULL << VHOST_BACKEND_F_IOTLB_BATCH;
+	EXPECT_EQ(-EOPNOTSUPP, fg_ioctl(fd, VHOST_SET_BACKEND_FEATURES, &f));
+	close(fd);
+}
+
+/* ---- traffic ---- */
+
+FIXTURE(guest) {
+	struct fg_guest *g;
+	uint64_t cid;
+};
+
+FIXTURE_SETUP(guest)
+{
+	int ret;
+
+	self->cid = test_cid(0);
+	ret = start_guest(self->cid, &self->g);
+	ASSERT_EQ(0, ret) TH_LOG("fake guest: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(guest)
+{
+	if (self->g)
+		fg_close(self->g);
+}
+
+/* Send buf one way and check it arrives whole, then the other way. */
+static void exchange(struct __test_metadata *_metadata, struct fg_conn *c,
+		     int fd, size_t len)
+{
+	unsigned char *out = malloc(len), *in = malloc(len);
+
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	fg_pattern(out, len, fd, 0);
+	ASSERT_EQ((ssize_t)len, fg_send(c, out, len, TIMEOUT_MS));
+	ASSERT_EQ((ssize_t)len, fg_host_read_all(fd, in, len));
+	ASSERT_EQ(0, memcmp(out, in, len));
+	fg_pattern(out, len, fd, len);
+	ASSERT_EQ((ssize_t)len, fg_host_write_all(fd, out, len));
+	ASSERT_EQ((ssize_t)len, fg_recv_all(c, in, len, TIMEOUT_MS));
+	ASSERT_EQ(0, memcmp(out, in, len));
+	free(out);
+	free(in);
+}
+
+TEST_F_TIMEOUT(guest, guest_connects_to_host, 60)
+{
+	uint32_t port, peer_port;
+	uint64_t peer_cid;
+	struct fg_conn *c;
+	int lfd, fd;
+	char byte;
+
+	lfd = fg_host_listen(SOCK_STREAM, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
+				VMADDR_CID_HOST, port, TIMEOUT_MS, &c));
+	EXPECT_EQ(FG_HOST_CID, fg_conn_peer_cid(c));
+	fd = fg_host_accept(lfd, TIMEOUT_MS, &peer_cid, &peer_port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	/* The host sees the guest's own address. */
+	EXPECT_EQ(self->cid, peer_cid);
+	EXPECT_EQ(fg_conn_local_port(c), peer_port);
+	exchange(_metadata, c, fd, 100000);
+
+	/* The host closes: the guest sees the end of the stream. */
+	close(fd);
+	EXPECT_EQ(0, fg_recv(c, &byte, 1, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_wait_closed(c, TIMEOUT_MS));
+	fg_conn_free(c);
+	close(lfd);
+}
+
+TEST_F_TIMEOUT(guest, host_connects_to_guest, 60)
+{
+	const uint32_t port = 1234;
+	struct fg_conn *c;
+	char byte;
+	int fd;
+
+	ASSERT_EQ(0, fg_listen(self->g, VIRTIO_VSOCK_TYPE_STREAM, port));
+	fd = fg_host_connect(SOCK_STREAM, self->cid, port, TIMEOUT_MS);
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(-fd));
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	ASSERT_EQ(0, fg_accept(self->g, port, TIMEOUT_MS, &c));
+	/* The guest sees the host as CID 2. */
+	EXPECT_EQ(FG_HOST_CID, fg_conn_peer_cid(c));
+	exchange(_metadata, c, fd, 100000);
+
+	/* The guest stops sending: the host reads the end of the stream. */
+	ASSERT_EQ(0, fg_shutdown(c, VIRTIO_VSOCK_SHUTDOWN_SEND));
+	EXPECT_EQ(0, read(fd, &byte, 1));
+	fg_conn_free(c);
+	close(fd);
+}
+
+TEST_F(guest, host_connects_to_no_listener)
+{
+	int fd = fg_host_connect(SOCK_STREAM, self->cid, 4321, TIMEOUT_MS);
+
+	/* The guest answers RST, so connect() fails at once. */
+	EXPECT_EQ(-ECONNRESET, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+TEST_F(guest, connect_to_no_listener)
+{
+	int lfd, unused_port_fd;
+	struct fg_conn *c;
+	struct fg_pkt *p;
+	uint32_t port;
+	struct fg_hdr req = {
+		.src_cid = self->cid,
+		.dst_cid = VMADDR_CID_HOST,
+		.src_port = 7777,
+		.type = VIRTIO_VSOCK_TYPE_STREAM,
+		.op = VIRTIO_VSOCK_OP_REQUEST,
+		.buf_alloc = FG_BUF_ALLOC,
+	};
+
+	/* A port that was bound once and is free again has no listener. */
+	unused_port_fd = fg_host_listen(SOCK_STREAM, &port);
+	ASSERT_LE(0, unused_port_fd);
+	close(unused_port_fd);
+
+	EXPECT_EQ(-ECONNRESET, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
+					  VMADDR_CID_HOST, port, TIMEOUT_MS,
+					  &c));
+
+	/* The RST is addressed back exactly. */
+	req.dst_port = port;
+	ASSERT_EQ(0, fg_send_pkt(self->g, &req, NULL, 0));
+	ASSERT_EQ(0, fg_recv_pkt(self->g, &p, TIMEOUT_MS));
+	EXPECT_EQ(VIRTIO_VSOCK_OP_RST, p->hdr.op);
+	EXPECT_EQ(VIRTIO_VSOCK_TYPE_STREAM, p->hdr.type);
+	EXPECT_EQ(FG_HOST_CID, p->hdr.src_cid);
+	EXPECT_EQ(port, p->hdr.src_port);
+	EXPECT_EQ(self->cid, p->hdr.dst_cid);
+	EXPECT_EQ(7777U, p->hdr.dst_port);
+	EXPECT_EQ(0U, p->hdr.len);
+	free(p);
+
+	/* A listener of another type refuses too. */
+	lfd = fg_host_listen(SOCK_SEQPACKET, &port);
+	ASSERT_LE(0, lfd);
+	EXPECT_EQ(-ECONNRESET, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
+					  VMADDR_CID_HOST, port, TIMEOUT_MS,
+					  &c));
+	close(lfd);
+}
+
+/*
+ * The device accepts from a guest only packets from its own CID to the
+ * host; anything else disappears without an answer, and the device keeps
+ * working.
+ */
+TEST_F_TIMEOUT(guest, misaddressed_dropped, 60)
+{
+	static const uint64_t bad_dst[] = {
+		VMADDR_CID_HYPERVISOR, VMADDR_CID_LOCAL, 3, VMADDR_CID_ANY,
+		(uint64_t)VMADDR_CID_HOST << 32 | VMADDR_CID_HOST,
+	};
+	unsigned char buf[sizeof(struct virtio_vsock_hdr) + 16] = {};
+	struct virtio_vsock_hdr *w = (void *)buf;
+	struct fg_hdr h = {
+		.src_cid = self->cid,
+		.dst_cid = VMADDR_CID_HOST,
+		.src_port = 8888,
+		.type = VIRTIO_VSOCK_TYPE_STREAM,
+		.op = VIRTIO_VSOCK_OP_REQUEST,
+		.buf_alloc = FG_BUF_ALLOC,
+	};
+	struct fg_conn *c;
+	struct fg_pkt *p;
+	uint32_t port;
+	unsigned int i;
+	int lfd, fd;
+
+	fg_set_auto_rst(self->g, false);
+	lfd = fg_host_listen(SOCK_STREAM, &port);
+	ASSERT_LE(0, lfd);
+	h.dst_port = port;
+
+	/* Spoofed sources: another guest, the host, none. */
+	h.src_cid = self->cid + 1;
+	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+	h.src_cid = VMADDR_CID_HOST;
+	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+	h.src_cid = VMADDR_CID_ANY;
+	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+	h.src_cid = self->cid;
+	for (i = 0; i < sizeof(bad_dst) / sizeof(bad_dst[0]); i++) {
+		h.dst_cid = bad_dst[i];
+		ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+	}
+	h.dst_cid = VMADDR_CID_HOST;
+
+	/* Malformed buffers: shorter than a header; len beyond the buffer. */
+	ASSERT_EQ(0, fg_send_buf(self->g, buf, sizeof(*w) - 1));
+	w->src_cid = htole64(self->cid);
+	w->dst_cid = htole64(VMADDR_CID_HOST);
+	w->src_port = htole32(8888);
+	w->dst_port = htole32(port);
+	w->type = htole16(VIRTIO_VSOCK_TYPE_STREAM);
+	w->op = htole16(VIRTIO_VSOCK_OP_REQUEST);
+	w->len = htole32(sizeof(buf) - sizeof(*w) + 1);
+	ASSERT_EQ(0, fg_send_buf(self->g, buf, sizeof(buf)));
+
+	EXPECT_EQ(-ETIMEDOUT, fg_host_accept(lfd, QUIET_MS, NULL, NULL));
+	EXPECT_EQ(-ETIMEDOUT, fg_recv_pkt(self->g, &p, QUIET_MS));
+
+	/* The device still works. */
+	fg_set_auto_rst(self->g, true);
+	ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
+				VMADDR_CID_HOST, port, TIMEOUT_MS, &c));
+	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	exchange(_metadata, c, fd, 1000);
+	fg_conn_free(c);
+	close(fd);
+	close(lfd);
+}
+
+/* Wait for the first error a host socket reports. */
+static int host_sock_error(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char byte;
+
+	if (poll(&pfd, 1, TIMEOUT_MS) != 1)
+		return -ETIMEDOUT;
+	return read(fd, &byte, 1) < 0 ? -errno : 0;
+}
+
+TEST_F_TIMEOUT(guest, close_resets_host_sockets, 60)
+{
+	const uint32_t gport = 2345;
+	struct fg_conn *c[4];
+	int lfd, fd[4], i;
+	uint32_t port;
+
+	lfd = fg_host_listen(SOCK_STREAM, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, fg_listen(self->g, VIRTIO_VSOCK_TYPE_STREAM, gport));
+	/* Two connections each way. */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
+					VMADDR_CID_HOST, port, TIMEOUT_MS,
+					&c[i]));
+		fd[i] = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
+		ASSERT_LE(0, fd[i]);
+	}
+	for (; i < 4; i++) {
+		fd[i] = fg_host_connect(SOCK_STREAM, self->cid, gport,
+					TIMEOUT_MS);
+		ASSERT_LE(0, fd[i]);
+		ASSERT_EQ(0, fg_accept(self->g, gport, TIMEOUT_MS, &c[i]));
+	}
+	for (i = 0; i < 4; i++)
+		exchange(_metadata, c[i], fd[i], 10);
+
+	fg_close(self->g);
+	self->g = NULL;
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(-ECONNRESET, host_sock_error(fd[i]))
+			TH_LOG("socket %d", i);
+		close(fd[i]);
+	}
+	close(lfd);
+}
+
+TEST_F_TIMEOUT(guest, many_connections, 120)
+{
+	enum { N = 100 };
+	struct fg_conn *c[N];
+	int lfd, fd[N], i, j;
+	uint32_t port, peer_port, id;
+
+	lfd = fg_host_listen(SOCK_STREAM, &port);
+	ASSERT_LE(0, lfd);
+	/* All open at once: N connects before the host accepts any. */
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
+					VMADDR_CID_HOST, port, TIMEOUT_MS,
+					&c[i])) TH_LOG("connection %d", i);
+	for (i = 0; i < N; i++) {
+		fd[i] = fg_host_accept(lfd, TIMEOUT_MS, NULL, &peer_port);
+		ASSERT_LE(0, fd[i]) TH_LOG("accept %d", i);
+		ASSERT_EQ(0, fg_host_timeouts(fd[i], TIMEOUT_MS));
+		/* Match the host socket to its guest end by port. */
+		for (j = 0; j < N; j++)
+			if (fg_conn_local_port(c[j]) == peer_port)
+				break;
+		ASSERT_LT(j, N);
+		/* Tell each guest end which host socket it has. */
+		id = i;
+		ASSERT_EQ((ssize_t)sizeof(id), fg_host_write_all(fd[i], &id, sizeof(id)));
+	}
+	/* Every guest end echoes its id plus its port back. */
+	for (j = 0; j < N; j++) {
+		uint32_t msg[2];
+
+		ASSERT_EQ((ssize_t)sizeof(id), fg_recv_all(c[j], &id, sizeof(id),
+						  TIMEOUT_MS));
+		msg[0] = id;
+		msg[1] = fg_conn_local_port(c[j]);
+		ASSERT_EQ((ssize_t)sizeof(msg), fg_send(c[j], msg, sizeof(msg),
+					       TIMEOUT_MS));
+	}
+	for (i = 0; i < N; i++) {
+		uint32_t msg[2];
+
+		ASSERT_EQ((ssize_t)sizeof(msg), fg_host_read_all(fd[i], msg,
+							sizeof(msg)));
+		EXPECT_EQ((uint32_t)i, msg[0]);
+	}
+	for (i = 0; i < N; i++) {
+		close(fd[i]);
+		fg_conn_free(c[i]);
+	}
+	close(lfd);
+}
+
+#define BULK_LEN	(64UL << 20)
+#define BULK_CHUNK	(1UL << 20)
+
+/* One end of one direction of the bulk transfer. */
+struct bulk {
+	int fd;			/* host socket, or -1 for the guest end */
+	struct fg_conn *c;
+	uint64_t seed;
+	bool send;
+	uint64_t csum;
+	ssize_t ret;
+};
+
+static void *bulk_run(void *arg)
+{
+	struct bulk *b = arg;
+	char *buf = malloc(BULK_CHUNK);
+	size_t done = 0;
+	ssize_t n = -ENOMEM;
+
+	b->csum = FG_CSUM_INIT;
+	while (buf && done < BULK_LEN) {
+		if (b->send) {
+			fg_pattern(buf, BULK_CHUNK, b->seed, done);
+			n = b->fd >= 0 ?
+				fg_host_write_all(b->fd, buf, BULK_CHUNK) :
+				fg_send(b->c, buf, BULK_CHUNK, 60000);
+		} else {
+			n = b->fd >= 0 ? read(b->fd, buf, BULK_CHUNK) :
+				fg_recv(b->c, buf, BULK_CHUNK, 60000);
+			if (b->fd >= 0 && n < 0)
+				n = -errno;
+			if (!n)
+				n = -EPIPE;
+		}
+		if (n <= 0)
+			break;
+		b->csum = fg_csum(b->csum, buf, n);
+		done += n;
+	}
+	b->ret = done == BULK_LEN ? (ssize_t)done : n;
+	free(buf);
+	return NULL;
+}
+
+/* 64 MiB each way at once, checksummed at both ends. */
+TEST_F_TIMEOUT(guest, bulk_64mib, 600)
+{
+	struct bulk b[4] = {
+		{ .seed = 1, .send = true },	/* guest sends */
+		{ .seed = 1 },			/* host receives */
+		{ .seed = 2, .send = true },	/* host sends */
+		{ .seed = 2 },			/* guest receives */
+	};
+	pthread_t t[4];
+	struct fg_conn *c;
+	uint32_t port;
+	int lfd, fd, i;
+
+	lfd = fg_host_listen(SOCK_STREAM, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
+				VMADDR_CID_HOST, port, TIMEOUT_MS, &c));
+	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, 60000));
+	for (i = 0; i < 4; i++) {
+		b[i].fd = i == 1 || i == 2 ? fd : -1;
+		b[i].c = c;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, bulk_run, &b[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ((ssize_t)BULK_LEN, b[i].ret) TH_LOG("end %d", i);
+	}
+	EXPECT_EQ(b[0].csum, b[1].csum);
+	EXPECT_EQ(b[2].csum, b[3].csum);
+	fg_conn_free(c);
+	close(fd);
+	close(lfd);
+}
+
+/* Message sizes around the packet and buffer limits. */
+static const size_t msg_sizes[] = { 1, 100, 4096, 65536, 65537, 200000 };
+#define MSG_MAX	200000
+
+TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
+{
+	unsigned char *out = malloc(MSG_MAX), *in = malloc(MSG_MAX + 1);
+	struct iovec iov = { .iov_base = in, .iov_len = MSG_MAX + 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	const uint32_t gport = 3456;
+	struct fg_conn *c, *a;
+	unsigned int i;
+	uint32_t port, flags;
+	int lfd, fd, hfd;
+	bool eor;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	ASSERT_TRUE(!!(fg_features(self->g) &
+		      (1ULL << VIRTIO_VSOCK_F_SEQPACKET)));
+	lfd = fg_host_listen(SOCK_SEQPACKET, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_SEQPACKET,
+				VMADDR_CID_HOST, port, TIMEOUT_MS, &c));
+	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+
+	/* Guest to host: one recvmsg per message, MSG_EOR where set. */
+	for (i = 0; i < sizeof(msg_sizes) / sizeof(msg_sizes[0]); i++) {
+		eor = i & 1;
+		fg_pattern(out, msg_sizes[i], i, 0);
+		ASSERT_EQ((ssize_t)msg_sizes[i],
+			  fg_send_msg(c, out, msg_sizes[i], eor, TIMEOUT_MS));
+		mh.msg_flags = 0;
+		ASSERT_EQ((ssize_t)msg_sizes[i], recvmsg(fd, &mh, 0))
+			TH_LOG("message %u", i);
+		EXPECT_EQ(eor ? MSG_EOR : 0, mh.msg_flags & MSG_EOR);
+		EXPECT_EQ(0, memcmp(out, in, msg_sizes[i]));
+	}
+	/* Host to guest: the guest sees each message whole, EOR where set. */
+	for (i = 0; i < sizeof(msg_sizes) / sizeof(msg_sizes[0]); i++) {
+		fg_pattern(out, msg_sizes[i], i + 100, 0);
+		ASSERT_EQ((ssize_t)msg_sizes[i],
+			  send(fd, out, msg_sizes[i], i & 1 ? MSG_EOR : 0));
+		ASSERT_EQ((ssize_t)msg_sizes[i],
+			  fg_recv_msg(c, in, MSG_MAX, &flags, TIMEOUT_MS));
+		EXPECT_TRUE(!!(flags & VIRTIO_VSOCK_SEQ_EOM));
+		EXPECT_EQ(i & 1 ? (uint32_t)VIRTIO_VSOCK_SEQ_EOR : 0,
+			  flags & VIRTIO_VSOCK_SEQ_EOR);
+		EXPECT_EQ(0, memcmp(out, in, msg_sizes[i]));
+	}
+	/*
+	 * Messages queued back to back stay apart, and a short read
+	 * truncates one message without touching the next.
+	 */
+	ASSERT_EQ(3, send(fd, "abc", 3, 0));
+	ASSERT_EQ(2, send(fd, "de", 2, 0));
+	ASSERT_EQ(3, fg_recv_msg(c, in, 1, NULL, TIMEOUT_MS));
+	EXPECT_EQ('a', in[0]);
+	ASSERT_EQ(2, fg_recv_msg(c, in, MSG_MAX, NULL, TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(in, "de", 2));
+
+	/* The host connects to a SEQPACKET listener in the guest too. */
+	ASSERT_EQ(0, fg_listen(self->g, VIRTIO_VSOCK_TYPE_SEQPACKET, gport));
+	hfd = fg_host_connect(SOCK_SEQPACKET, self->cid, gport, TIMEOUT_MS);
+	ASSERT_LE(0, hfd);
+	ASSERT_EQ(0, fg_host_timeouts(hfd, TIMEOUT_MS));
+	ASSERT_EQ(0, fg_accept(self->g, gport, TIMEOUT_MS, &a));
+	ASSERT_EQ(5, send(hfd, "hello", 5, 0));
+	ASSERT_EQ(5, fg_recv_msg(a, in, MSG_MAX, NULL, TIMEOUT_MS));
+	ASSERT_EQ(5, fg_send_msg(a, "world", 5, false, TIMEOUT_MS));
+	ASSERT_EQ(5, recv(hfd, in, MSG_MAX, 0));
+	EXPECT_EQ(0, memcmp(in, "world", 5));
+
+	fg_conn_free(a);
+	fg_conn_free(c);
+	close(hfd);
+	close(fd);
+	close(lfd);
+	free(out);
+	free(in);
+}
+
+/* Without VIRTIO_VSOCK_F_SEQPACKET there is no SEQPACKET either way. */
+TEST(seqpacket_needs_feature)
+{
+	struct fg_config cfg = {
+		.cid = test_cid(0),
+		.features_clear = 1ULL << VIRTIO_VSOCK_F_SEQPACKET,
+	};
+	struct fg_guest *g;
+	struct fg_conn *c;
+	uint32_t port;
+	int lfd;
+
+	ASSERT_EQ(0, fg_start(&cfg, &g));
+	ASSERT_EQ(0, fg_listen(g, VIRTIO_VSOCK_TYPE_SEQPACKET, 1000));
+	EXPECT_EQ(-ESOCKTNOSUPPORT,
+		  fg_host_connect(SOCK_SEQPACKET, cfg.cid, 1000, TIMEOUT_MS));
+	lfd = fg_host_listen(SOCK_SEQPACKET, &port);
+	ASSERT_LE(0, lfd);
+	EXPECT_EQ(-ECONNRESET, fg_connect(g, VIRTIO_VSOCK_TYPE_SEQPACKET,
+					  VMADDR_CID_HOST, port, TIMEOUT_MS,
+					  &c));
+	EXPECT_EQ(-ETIMEDOUT, fg_host_accept(lfd, QUIET_MS, NULL, NULL));
+	close(lfd);
+	fg_close(g);
+}
+
+static int host_outq(int fd)
+{
+	int n;
+
+	return ioctl(fd, SIOCOUTQ, &n) ? -errno : n;
+}
+
+/*
+ * Data a host socket sent that the guest never took: SIOCOUTQ counts it
+ * while the device holds it, the socket is reset when the device goes, and
+ * none of it reaches the next device with that CID.
+ */
+TEST_F_TIMEOUT(guest, pending_data_on_close, 60)
+{
+	enum { MSGS = 200, MSG = 1024, RX_BUFS = 128 };
+	const uint32_t gport = 4567;
+	char msg[MSG] = {};
+	struct fg_guest *g2;
+	struct fg_conn *c;
+	struct fg_pkt *p;
+	int fd, i, outq = -1, pending;
+
+	ASSERT_EQ(0, fg_listen(self->g, VIRTIO_VSOCK_TYPE_STREAM, gport));
+	fd = fg_host_connect(SOCK_STREAM, self->cid, gport, TIMEOUT_MS);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	ASSERT_EQ(0, fg_accept(self->g, gport, TIMEOUT_MS, &c));
+	EXPECT_EQ(0, host_outq(fd));
+
+	/*
+	 * The guest stops reading: its RX_BUFS posted buffers take one
+	 * message each, the device has to hold the rest.
+	 */
+	fg_pause_rx(self->g, true);
+	for (i = 0; i < MSGS; i++)
+		ASSERT_EQ(MSG, write(fd, msg, MSG));
+	for (i = 0; i < 100; i++) {
+		outq = host_outq(fd);
+		if (outq == (MSGS - RX_BUFS) * MSG)
+			break;
+		usleep(20000);
+	}
+	EXPECT_EQ((MSGS - RX_BUFS) * MSG, outq);
+	pending = outq;
+
+	fg_close(self->g);
+	self->g = NULL;
+	EXPECT_EQ(-ECONNRESET, host_sock_error(fd));
+	/*
+	 * Stock vhost_vsock drops the held packets without uncounting them,
+	 * so the count stays; it must at least not grow or fail.
+	 */
+	outq = host_outq(fd);
+	TH_LOG("SIOCOUTQ after the device closed: %d", outq);
+	EXPECT_LE(0, outq);
+	EXPECT_LE(outq, pending);
+
+	ASSERT_EQ(0, start_guest(self->cid, &g2));
+	EXPECT_EQ(-ETIMEDOUT, fg_recv_pkt(g2, &p, QUIET_MS));
+	fg_close(g2);
+	close(fd);
+}
+
+/* ---- resources ---- */
+
+static long meminfo_kb(const char *key)
+{
+	size_t klen = strlen(key);
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = atol(line + klen + 1);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* Kernel memory that is neither page cache nor free. */
+static long kernel_used_kb(void)
+{
+	return meminfo_kb("MemTotal") - meminfo_kb("MemFree") -
+		meminfo_kb("Buffers") - meminfo_kb("Cached") -
+		meminfo_kb("AnonPages");
+}
+
+/* References on whichever vhost-vsock module provides the device. */
+static long module_refcnt(void)
+{
+	static const char * const mods[] = { "vhost_vsock_fwd", "vhost_vsock" };
+	char path[64];
+	unsigned int i;
+	long val = -1;
+	FILE *f;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mods[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%ld", &val) != 1)
+			val = -1;
+		fclose(f);
+		break;
+	}
+	return val;
+}
+
+static void open_cid_close(struct __test_metadata *_metadata, int n,
+			   uint64_t cid)
+{
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		fd = fg_dev_open();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, fg_set_cid(fd, cid));
+		ASSERT_EQ(0, close(fd));
+	}
+}
+
+/*
+ * 1000 open/set-CID/close cycles leave no memory and no module reference
+ * behind. Each cycle allocates tens of KiB (the device with its
+ * virtqueues), so a leak shows far above the tolerance.
+ */
+/* No setup; a fixture only for TEST_F_TIMEOUT(), as TCG is slow. */
+FIXTURE(slow) {};
+FIXTURE_SETUP(slow) {}
+FIXTURE_TEARDOWN(slow) {}
+
+TEST_F_TIMEOUT(slow, open_close_cycles, 600)
+{
+	enum { CYCLES = 1000, SLAB_TOL_KB = 4096, USED_TOL_KB = 16384 };
+	long refcnt, slab, used, refcnt_now = 0, slab_now = 0, used_now = 0;
+	int i;
+
+	/* Warm up caches, then measure. */
+	open_cid_close(_metadata, 50, test_cid(0));
+	refcnt = module_refcnt();
+	ASSERT_LE(0, refcnt);
+	slab = meminfo_kb("Slab");
+	used = kernel_used_kb();
+
+	open_cid_close(_metadata, CYCLES, test_cid(0));
+
+	/*
+	 * RCU and the freeing of worker tasks lag behind a little; host
+	 * sockets of earlier tests that linger until their close timeout
+	 * may drop module references meanwhile, hence "at most".
+	 */
+	for (i = 0; i < 10; i++) {
+		refcnt_now = module_refcnt();
+		slab_now = meminfo_kb("Slab");
+		used_now = kernel_used_kb();
+		if (refcnt_now <= refcnt && slab_now - slab < SLAB_TOL_KB &&
+		    used_now - used < USED_TOL_KB)
+			break;
+		sleep(1);
+	}
+	TH_LOG("refcnt %ld -> %ld, Slab %+ld kB, kernel used %+ld kB after %d cycles",
+	       refcnt, refcnt_now, slab_now - slab, used_now - used, CYCLES);
+	EXPECT_LE(refcnt_now, refcnt);
+	EXPECT_LT(slab_now - slab, SLAB_TOL_KB);
+	EXPECT_LT(used_now - used, USED_TOL_KB);
+}
+
+TEST_HARNESS_MAIN
