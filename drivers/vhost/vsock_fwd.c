@@ -1,0 +1,1513 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost_vsock_fwd: host side of virtio-vsock on vhost, with CID forwarding
+ *
+ * A drop-in replacement for drivers/vhost/vsock.c: the same /dev/vhost-vsock
+ * ABI, plus a per-device forward set with VHOST_VSOCK_SET_FORWARD. A guest
+ * that dials its alias CID (3 for an AWS Nitro Enclave) reaches the host or
+ * another guest, its target, and sees every packet from the target as coming
+ * from the alias. See Documentation/virt/vsock-fwd.rst.
+ *
+ * Every packet a guest sends is routed by vsock_fwd_route_tx(), every packet
+ * the host sends to a guest by vsock_fwd_route_from_host(): these two are
+ * the whole forwarding policy.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/hashtable.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/vhost.h>
+#include <linux/vhost_fwd.h>
+#include <linux/virtio_vsock.h>
+#include <linux/vmalloc.h>
+#include <net/af_vsock.h>
+#include <net/sock.h>
+
+#include "vhost.h"
+#include "vsock_fwd.h"
+
+/* Bytes moved by one run of a virtqueue handler before it yields, so that
+ * one guest cannot starve the others.
+ */
+#define VSOCK_FWD_WEIGHT	0x80000
+/* Packets moved by one run before it yields: bounds small-packet floods. */
+#define VSOCK_FWD_PKT_WEIGHT	256
+/* Packets one guest may have waiting in other guests' RX queues. Beyond it
+ * its TX is paused until they drain, so a guest that stops reading cannot
+ * make the host queue unbounded memory on behalf of another.
+ */
+#define VSOCK_FWD_MAX_QUEUED	128
+
+enum {
+	VSOCK_FWD_FEATURES = VHOST_FEATURES |
+			     (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
+			     (1ULL << VIRTIO_VSOCK_F_SEQPACKET),
+	VSOCK_FWD_BACKEND_FEATURES = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2,
+};
+
+/**
+ * struct vsock_fwd_route - the forward of one device
+ * @alias: CID the guest dials to reach its parent; 0 when off
+ * @target: where @alias really is, VMADDR_CID_HOST or a guest; 0 when off
+ * @flags: VHOST_VSOCK_FORWARD_F_*
+ * @stale_alias: alias of an earlier forward that this one dropped. The
+ *	guest's packets to it get a reset, so its streams end instead of
+ *	hanging.
+ * @stale_target: guest target of an earlier forward that this one dropped;
+ *	its packets to the guest get a reset for the same reason.
+ * @rcu: frees a replaced route once the fast path is done with it
+ *
+ * Never modified once published: a change publishes a new route.
+ */
+struct vsock_fwd_route {
+	u32 alias;
+	u32 target;
+	u32 flags;
+	u32 stale_alias;
+	u32 stale_target;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct vsock_fwd_pcpu_stats - per-CPU part of a device's counters
+ * @pkts: packets per &enum vsock_fwd_stat
+ * @bytes: payload bytes per &enum vsock_fwd_stat
+ * @syncp: makes the 64-bit counters readable on 32-bit hosts
+ */
+struct vsock_fwd_pcpu_stats {
+	u64_stats_t pkts[VSOCK_FWD_NR_STATS];
+	u64_stats_t bytes[VSOCK_FWD_NR_STATS];
+	struct u64_stats_sync syncp;
+};
+
+/**
+ * struct vsock_fwd_dev - one open /dev/vhost-vsock, the host end of a guest
+ * @dev: the vhost device
+ * @vqs: RX (host to guest) and TX (guest to host) virtqueues
+ * @hash: link in vsock_fwd_table while @guest_cid is set
+ * @guest_cid: the guest's CID, 0 while unset
+ * @route: the forward in force, never NULL
+ * @reset_alias: alias whose host streams are being reset, else 0
+ * @send_pkt_work: moves @send_pkt_queue into the RX ring
+ * @send_pkt_queue: packets for the guest, from the host and other guests
+ * @queued_replies: reply packets in @send_pkt_queue. The guest's TX pauses
+ *	while they fill its TX ring, so it cannot make us queue without bound.
+ * @fwd_queued: packets of this guest waiting in other guests' queues
+ * @running: VHOST_VSOCK_SET_RUNNING is in effect
+ * @tx_wakeable: other devices may still kick our TX
+ * @seqpacket_allow: the guest negotiated VIRTIO_VSOCK_F_SEQPACKET
+ * @users: the open file, plus one per packet counted in @fwd_queued
+ * @stats: the counters, per CPU
+ */
+struct vsock_fwd_dev {
+	struct vhost_dev dev;
+	struct vhost_virtqueue vqs[2];
+
+	/* Written under vsock_fwd_mutex, walked under RCU. */
+	struct hlist_node hash;
+	/* Written under vsock_fwd_mutex; the fast path reads it unlocked. */
+	u32 guest_cid;
+	/* Replaced under vsock_fwd_mutex, read under RCU. */
+	struct vsock_fwd_route __rcu *route;
+	/* Under vsock_fwd_mutex. */
+	u32 reset_alias;
+
+	struct vhost_work send_pkt_work;
+	/* Has its own lock. */
+	struct sk_buff_head send_pkt_queue;
+
+	/* Atomic; also read by the TX worker to decide whether to pause. */
+	atomic_t queued_replies;
+	atomic_t fwd_queued;
+
+	/* Written under dev.mutex, read with READ_ONCE() by other devices. */
+	bool running;
+	/* Cleared once at release, read under RCU by packet destructors. */
+	bool tx_wakeable;
+	/* Written under dev.mutex, read unlocked by the transport. */
+	bool seqpacket_allow;
+
+	refcount_t users;
+	/* Each CPU updates its own, readers sum them. */
+	struct vsock_fwd_pcpu_stats __percpu *stats;
+};
+
+/**
+ * struct vsock_fwd_skb_cb - control block of a packet between two guests
+ * @vsock: the virtio-vsock control block, which must come first
+ * @sender: device whose @fwd_queued counts this packet; holds a reference
+ */
+struct vsock_fwd_skb_cb {
+	struct virtio_vsock_skb_cb vsock;
+	struct vsock_fwd_dev *sender;
+};
+
+#define VSOCK_FWD_SKB_CB(skb) ((struct vsock_fwd_skb_cb *)((skb)->cb))
+static_assert(sizeof(struct vsock_fwd_skb_cb) <= sizeof_field(struct sk_buff, cb));
+
+/**
+ * enum vsock_fwd_verdict - what to do with a packet a guest sent
+ * @VSOCK_FWD_DROP: drop it silently, as upstream does with misaddressed
+ *	packets
+ * @VSOCK_FWD_HOST: deliver it to host sockets
+ * @VSOCK_FWD_GUEST: it has been queued to another guest
+ * @VSOCK_FWD_RESET: drop it and answer with a reset
+ */
+enum vsock_fwd_verdict {
+	VSOCK_FWD_DROP,
+	VSOCK_FWD_HOST,
+	VSOCK_FWD_GUEST,
+	VSOCK_FWD_RESET,
+};
+
+/* All devices that have a guest CID, keyed by it. */
+static DEFINE_MUTEX(vsock_fwd_mutex);
+static DEFINE_READ_MOSTLY_HASHTABLE(vsock_fwd_table, 8);
+
+static struct virtio_transport vhost_transport;
+
+/* Caller holds rcu_read_lock() or vsock_fwd_mutex; the device may only be
+ * used within that section.
+ */
+static struct vsock_fwd_dev *vsock_fwd_lookup(u32 guest_cid)
+{
+	struct vsock_fwd_dev *vfd;
+
+	hash_for_each_possible_rcu(vsock_fwd_table, vfd, hash, guest_cid,
+				   lockdep_is_held(&vsock_fwd_mutex)) {
+		if (vfd->guest_cid == guest_cid)
+			return vfd;
+	}
+	return NULL;
+}
+
+static struct vsock_fwd_route *vsock_fwd_route_locked(struct vsock_fwd_dev *vfd)
+{
+	return rcu_dereference_protected(vfd->route,
+					 lockdep_is_held(&vsock_fwd_mutex));
+}
+
+static void vsock_fwd_count(struct vsock_fwd_dev *vfd,
+			    enum vsock_fwd_stat stat, u32 bytes)
+{
+	struct vsock_fwd_pcpu_stats *s = get_cpu_ptr(vfd->stats);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_inc(&s->pkts[stat]);
+	u64_stats_add(&s->bytes[stat], bytes);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(vfd->stats);
+}
+
+static void vsock_fwd_free(struct vsock_fwd_dev *vfd)
+{
+	/* Unpublished by now: no reader can hold the route. */
+	kfree(rcu_dereference_protected(vfd->route, true));
+	free_percpu(vfd->stats);
+	kvfree(vfd);
+}
+
+/* May run in any context but hard IRQ: packet destructors drop references. */
+static void vsock_fwd_put(struct vsock_fwd_dev *vfd)
+{
+	if (refcount_dec_and_test(&vfd->users))
+		vsock_fwd_free(vfd);
+}
+
+/* ---- host and other guests to this guest: the RX ring ---- */
+
+static void vsock_fwd_queue_rx(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
+{
+	if (virtio_vsock_skb_reply(skb))
+		atomic_inc(&vfd->queued_replies);
+	virtio_vsock_skb_queue_tail(&vfd->send_pkt_queue, skb);
+	vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX], &vfd->send_pkt_work);
+}
+
+/* Queue a reset for the guest from @src_cid:@src_port to its @dst_port. */
+static void vsock_fwd_queue_rst(struct vsock_fwd_dev *vfd, u32 src_cid,
+				u32 src_port, u32 dst_port, u16 type, gfp_t gfp)
+{
+	struct virtio_vsock_hdr *hdr;
+	struct sk_buff *skb;
+
+	skb = virtio_vsock_alloc_linear_skb(VIRTIO_VSOCK_SKB_HEADROOM, gfp);
+	if (!skb)
+		return;
+
+	hdr = virtio_vsock_hdr(skb);
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->src_cid = cpu_to_le64(src_cid);
+	hdr->src_port = cpu_to_le32(src_port);
+	hdr->dst_cid = cpu_to_le64(vfd->guest_cid);
+	hdr->dst_port = cpu_to_le32(dst_port);
+	hdr->type = cpu_to_le16(type);
+	hdr->op = cpu_to_le16(VIRTIO_VSOCK_OP_RST);
+
+	/* Bounded by queued_replies like the resets the host sends. */
+	virtio_vsock_skb_set_reply(skb);
+	vsock_fwd_queue_rx(vfd, skb);
+}
+
+/* Answer a packet of the guest with a reset from where it was sent to. */
+static void vsock_fwd_reset_guest(struct vsock_fwd_dev *vfd,
+				  const struct virtio_vsock_hdr *hdr)
+{
+	if (le16_to_cpu(hdr->op) == VIRTIO_VSOCK_OP_RST)
+		return;
+
+	vsock_fwd_queue_rst(vfd, le64_to_cpu(hdr->dst_cid),
+			    le32_to_cpu(hdr->dst_port),
+			    le32_to_cpu(hdr->src_port),
+			    le16_to_cpu(hdr->type), GFP_KERNEL);
+}
+
+/* A packet of @sender leaves the queue of another guest. */
+static void vsock_fwd_skb_destructor(struct sk_buff *skb)
+{
+	struct vsock_fwd_dev *sender = VSOCK_FWD_SKB_CB(skb)->sender;
+
+	if (atomic_dec_return(&sender->fwd_queued) == VSOCK_FWD_MAX_QUEUED - 1) {
+		/* Its TX may be paused on us; release waits for us. */
+		rcu_read_lock();
+		if (READ_ONCE(sender->tx_wakeable))
+			vhost_poll_queue(&sender->vqs[VSOCK_VQ_TX].poll);
+		rcu_read_unlock();
+	}
+	vsock_fwd_put(sender);
+}
+
+/* Called under RCU, which keeps @peer alive until it is queued. */
+static void vsock_fwd_queue_to_guest(struct vsock_fwd_dev *vfd,
+				     struct vsock_fwd_dev *peer,
+				     struct sk_buff *skb)
+{
+	refcount_inc(&vfd->users);
+	atomic_inc(&vfd->fwd_queued);
+	VSOCK_FWD_SKB_CB(skb)->sender = vfd;
+	skb->destructor = vsock_fwd_skb_destructor;
+
+	/* Taps saw it leave the sender; they also see it reach the peer. */
+	virtio_vsock_skb_clear_tap_delivered(skb);
+	vsock_fwd_queue_rx(peer, skb);
+}
+
+/* A packet left the send queue, sent or not. */
+static void vsock_fwd_rx_done(struct vsock_fwd_dev *vfd, struct sk_buff *skb,
+			      bool *restart_tx)
+{
+	if (virtio_vsock_skb_reply(skb) &&
+	    atomic_dec_return(&vfd->queued_replies) + 1 ==
+	    vfd->vqs[VSOCK_VQ_TX].num)
+		*restart_tx = true;
+}
+
+/*
+ * Copy as much of @skb from its current offset as fits into the guest
+ * buffer at @vq->iov, with its header. Returns the bytes written or a
+ * negative error after reporting it on the virtqueue.
+ */
+static int vsock_fwd_copy_to_guest(struct vhost_virtqueue *vq,
+				   struct sk_buff *skb,
+				   unsigned int out, unsigned int in)
+{
+	struct virtio_vsock_hdr *hdr = virtio_vsock_hdr(skb);
+	u32 offset = VIRTIO_VSOCK_SKB_CB(skb)->offset;
+	size_t payload_len = skb->len - offset;
+	struct iov_iter iter;
+	u32 restore = 0;
+	size_t buf_len;
+
+	if (out) {
+		vq_err(vq, "Expected 0 output buffers, got %u\n", out);
+		return -EINVAL;
+	}
+
+	buf_len = iov_length(vq->iov, in);
+	if (buf_len < sizeof(*hdr)) {
+		vq_err(vq, "Buffer len [%zu] too small\n", buf_len);
+		return -EINVAL;
+	}
+	iov_iter_init(&iter, ITER_DEST, vq->iov, in, buf_len);
+
+	if (payload_len > buf_len - sizeof(*hdr)) {
+		payload_len = buf_len - sizeof(*hdr);
+		/*
+		 * The packet is split over several buffers, each with a copy
+		 * of the header: only the last piece may end the message.
+		 */
+		if (le32_to_cpu(hdr->flags) & VIRTIO_VSOCK_SEQ_EOM)
+			restore = le32_to_cpu(hdr->flags) &
+				  (VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR);
+		hdr->flags &= ~cpu_to_le32(restore);
+	}
+	hdr->len = cpu_to_le32(payload_len);
+
+	if (copy_to_iter(hdr, sizeof(*hdr), &iter) != sizeof(*hdr)) {
+		vq_err(vq, "Faulted on copying pkt hdr\n");
+		return -EFAULT;
+	}
+	if (skb_copy_datagram_iter(skb, offset, &iter, payload_len)) {
+		vq_err(vq, "Faulted on copying pkt buf\n");
+		return -EFAULT;
+	}
+
+	virtio_transport_deliver_tap_pkt(skb);
+
+	hdr->flags |= cpu_to_le32(restore);
+	VIRTIO_VSOCK_SKB_CB(skb)->offset += payload_len;
+	return sizeof(*hdr) + payload_len;
+}
+
+static void vsock_fwd_send_pkts(struct vsock_fwd_dev *vfd)
+{
+	struct vhost_virtqueue *vq = &vfd->vqs[VSOCK_VQ_RX];
+	int pkts = 0, total_len = 0;
+	bool restart_tx = false;
+	bool added = false;
+
+	mutex_lock(&vq->mutex);
+
+	if (!vhost_vq_get_backend(vq) || !vq_meta_prefetch(vq))
+		goto out_unlock;
+
+	/* We are draining the ring anyway: no need for guest kicks. */
+	vhost_disable_notify(&vfd->dev, vq);
+
+	do {
+		unsigned int out, in;
+		struct sk_buff *skb;
+		int head, len;
+
+		skb = virtio_vsock_skb_dequeue(&vfd->send_pkt_queue);
+		if (!skb) {
+			vhost_enable_notify(&vfd->dev, vq);
+			break;
+		}
+
+		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
+					 &out, &in, NULL, NULL);
+		if (head < 0) {
+			virtio_vsock_skb_queue_head(&vfd->send_pkt_queue, skb);
+			break;
+		}
+		if (head == vq->num) {
+			virtio_vsock_skb_queue_head(&vfd->send_pkt_queue, skb);
+			/* Buffers may have come in while re-enabling kicks. */
+			if (unlikely(vhost_enable_notify(&vfd->dev, vq))) {
+				vhost_disable_notify(&vfd->dev, vq);
+				continue;
+			}
+			break;
+		}
+
+		len = vsock_fwd_copy_to_guest(vq, skb, out, in);
+		if (len < 0) {
+			vsock_fwd_rx_done(vfd, skb, &restart_tx);
+			kfree_skb(skb);
+			break;
+		}
+
+		vhost_add_used(vq, head, len);
+		added = true;
+		total_len += len - sizeof(struct virtio_vsock_hdr);
+
+		if (VIRTIO_VSOCK_SKB_CB(skb)->offset < skb->len) {
+			/* The rest goes into the next buffer, and to taps. */
+			virtio_vsock_skb_clear_tap_delivered(skb);
+			virtio_vsock_skb_queue_head(&vfd->send_pkt_queue, skb);
+		} else {
+			vsock_fwd_rx_done(vfd, skb, &restart_tx);
+			virtio_transport_consume_skb_sent(skb, true);
+		}
+	} while (likely(!vhost_exceeds_weight(vq, ++pkts, total_len)));
+
+	if (added)
+		vhost_signal(&vfd->dev, vq);
+
+out_unlock:
+	mutex_unlock(&vq->mutex);
+
+	if (restart_tx)
+		vhost_poll_queue(&vfd->vqs[VSOCK_VQ_TX].poll);
+}
+
+static void vsock_fwd_send_pkt_work(struct vhost_work *work)
+{
+	vsock_fwd_send_pkts(container_of(work, struct vsock_fwd_dev,
+					 send_pkt_work));
+}
+
+static void vsock_fwd_handle_rx_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
+						  poll.work);
+
+	vsock_fwd_send_pkts(container_of(vq->dev, struct vsock_fwd_dev, dev));
+}
+
+/*
+ * The forwarding decision for a packet from the host to the guest. Under
+ * RCU. Returns false if the packet must not reach the guest.
+ */
+static bool vsock_fwd_route_from_host(struct vsock_fwd_dev *vfd,
+				      struct sk_buff *skb)
+{
+	const struct vsock_fwd_route *rt = rcu_dereference(vfd->route);
+
+	if (rt->target == VMADDR_CID_HOST) {
+		/* The host is the parent: the guest knows it as the alias. */
+		virtio_vsock_hdr(skb)->src_cid = cpu_to_le64(rt->alias);
+		vsock_fwd_count(vfd, VSOCK_FWD_STAT_IN, skb->len);
+		return true;
+	}
+	if (rt->target && (rt->flags & VHOST_VSOCK_FORWARD_F_STRICT)) {
+		/* Only the parent, another guest, may talk to it. */
+		vsock_fwd_count(vfd, VSOCK_FWD_STAT_REFUSED, skb->len);
+		return false;
+	}
+	return true;
+}
+
+/* ---- the vsock transport: host sockets ---- */
+
+static u32 vsock_fwd_get_local_cid(void)
+{
+	return VMADDR_CID_HOST;
+}
+
+static int vsock_fwd_send_pkt(struct sk_buff *skb)
+{
+	struct virtio_vsock_hdr *hdr = virtio_vsock_hdr(skb);
+	struct vsock_fwd_dev *vfd;
+	int len = skb->len;
+	int ret = len;
+
+	rcu_read_lock();
+	vfd = vsock_fwd_lookup(le64_to_cpu(hdr->dst_cid));
+	if (!vfd) {
+		ret = -ENODEV;
+		goto out_free;
+	}
+	if (!vsock_fwd_route_from_host(vfd, skb)) {
+		ret = -ECONNREFUSED;
+		goto out_free;
+	}
+	vsock_fwd_queue_rx(vfd, skb);
+	rcu_read_unlock();
+	return len;
+
+out_free:
+	rcu_read_unlock();
+	kfree_skb(skb);
+	return ret;
+}
+
+static int vsock_fwd_cancel_pkt(struct vsock_sock *vsk)
+{
+	struct vhost_virtqueue *tx_vq;
+	struct vsock_fwd_dev *vfd;
+	int cnt, left;
+
+	rcu_read_lock();
+	vfd = vsock_fwd_lookup(vsk->remote_addr.svm_cid);
+	if (!vfd) {
+		rcu_read_unlock();
+		return -ENODEV;
+	}
+
+	cnt = virtio_transport_purge_skbs(vsk, &vfd->send_pkt_queue);
+	if (cnt) {
+		tx_vq = &vfd->vqs[VSOCK_VQ_TX];
+		left = atomic_sub_return(cnt, &vfd->queued_replies);
+		/* The guest's TX may have paused on these replies. */
+		if (left + cnt >= tx_vq->num && left < tx_vq->num)
+			vhost_poll_queue(&tx_vq->poll);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static bool vsock_fwd_seqpacket_allow(u32 remote_cid)
+{
+	struct vsock_fwd_dev *vfd;
+	bool allow = false;
+
+	rcu_read_lock();
+	vfd = vsock_fwd_lookup(remote_cid);
+	if (vfd)
+		allow = READ_ONCE(vfd->seqpacket_allow);
+	rcu_read_unlock();
+
+	return allow;
+}
+
+static bool vsock_fwd_msgzerocopy_allow(void)
+{
+	return true;
+}
+
+/* Named like upstream's: tools such as vsock_test look for it by name. */
+static struct virtio_transport vhost_transport = {
+	.transport = {
+		.module                   = THIS_MODULE,
+
+		.get_local_cid            = vsock_fwd_get_local_cid,
+
+		.init                     = virtio_transport_do_socket_init,
+		.destruct                 = virtio_transport_destruct,
+		.release                  = virtio_transport_release,
+		.connect                  = virtio_transport_connect,
+		.shutdown                 = virtio_transport_shutdown,
+		.cancel_pkt               = vsock_fwd_cancel_pkt,
+
+		.dgram_enqueue            = virtio_transport_dgram_enqueue,
+		.dgram_dequeue            = virtio_transport_dgram_dequeue,
+		.dgram_bind               = virtio_transport_dgram_bind,
+		.dgram_allow              = virtio_transport_dgram_allow,
+
+		.stream_enqueue           = virtio_transport_stream_enqueue,
+		.stream_dequeue           = virtio_transport_stream_dequeue,
+		.stream_has_data          = virtio_transport_stream_has_data,
+		.stream_has_space         = virtio_transport_stream_has_space,
+		.stream_rcvhiwat          = virtio_transport_stream_rcvhiwat,
+		.stream_is_active         = virtio_transport_stream_is_active,
+		.stream_allow             = virtio_transport_stream_allow,
+
+		.seqpacket_dequeue        = virtio_transport_seqpacket_dequeue,
+		.seqpacket_enqueue        = virtio_transport_seqpacket_enqueue,
+		.seqpacket_allow          = vsock_fwd_seqpacket_allow,
+		.seqpacket_has_data       = virtio_transport_seqpacket_has_data,
+
+		.msgzerocopy_allow        = vsock_fwd_msgzerocopy_allow,
+
+		.notify_poll_in           = virtio_transport_notify_poll_in,
+		.notify_poll_out          = virtio_transport_notify_poll_out,
+		.notify_recv_init         = virtio_transport_notify_recv_init,
+		.notify_recv_pre_block    = virtio_transport_notify_recv_pre_block,
+		.notify_recv_pre_dequeue  = virtio_transport_notify_recv_pre_dequeue,
+		.notify_recv_post_dequeue = virtio_transport_notify_recv_post_dequeue,
+		.notify_send_init         = virtio_transport_notify_send_init,
+		.notify_send_pre_block    = virtio_transport_notify_send_pre_block,
+		.notify_send_pre_enqueue  = virtio_transport_notify_send_pre_enqueue,
+		.notify_send_post_enqueue = virtio_transport_notify_send_post_enqueue,
+		.notify_buffer_size       = virtio_transport_notify_buffer_size,
+		.notify_set_rcvlowat      = virtio_transport_notify_set_rcvlowat,
+
+		.unsent_bytes             = virtio_transport_unsent_bytes,
+
+		.read_skb                 = virtio_transport_read_skb,
+	},
+
+	.send_pkt = vsock_fwd_send_pkt,
+};
+
+/* Reset a host socket whose peer went away, as if the peer had reset it. */
+static void vsock_fwd_mark_reset(struct sock *sk)
+{
+	struct vsock_sock *vsk = vsock_sk(sk);
+
+	sock_set_flag(sk, SOCK_DONE);
+	vsk->peer_shutdown = SHUTDOWN_MASK;
+	sk->sk_state = SS_UNCONNECTED;
+	sk->sk_err = ECONNRESET;
+	sk_error_report(sk);
+}
+
+/*
+ * For vsock_for_each_connected_socket(), which holds vsock_table_lock: that
+ * keeps the socket alive, and like upstream we do without its lock. A
+ * pending close timeout is left to reset the socket itself.
+ */
+static void vsock_fwd_reset_orphan(struct sock *sk)
+{
+	struct vsock_sock *vsk = vsock_sk(sk);
+	bool orphan;
+
+	rcu_read_lock();
+	orphan = !vsock_fwd_lookup(vsk->remote_addr.svm_cid);
+	rcu_read_unlock();
+
+	if (orphan && !vsk->close_work_scheduled)
+		vsock_fwd_mark_reset(sk);
+}
+
+/* Like vsock_fwd_reset_orphan(), for streams of a route being dropped. */
+static void vsock_fwd_reset_host_stream(struct sock *sk)
+{
+	struct vsock_sock *vsk = vsock_sk(sk);
+	struct vsock_fwd_dev *vfd;
+
+	vfd = vsock_fwd_lookup(vsk->remote_addr.svm_cid);
+	if (!vfd || !vfd->reset_alias || vsk->close_work_scheduled)
+		return;
+
+	/* The guest end is connected to the old alias: reset it too. */
+	vsock_fwd_queue_rst(vfd, vfd->reset_alias, vsk->local_addr.svm_port,
+			    vsk->remote_addr.svm_port,
+			    sk->sk_type == SOCK_SEQPACKET ?
+			    VIRTIO_VSOCK_TYPE_SEQPACKET :
+			    VIRTIO_VSOCK_TYPE_STREAM, GFP_ATOMIC);
+	vsock_fwd_mark_reset(sk);
+}
+
+/* ---- this guest to the host and other guests: the TX ring ---- */
+
+/* A strict guest hears from its parent only. Under RCU. */
+static bool vsock_fwd_accepts(struct vsock_fwd_dev *peer, u64 src)
+{
+	const struct vsock_fwd_route *rt = rcu_dereference(peer->route);
+
+	return !(rt->flags & VHOST_VSOCK_FORWARD_F_STRICT) || rt->target == src;
+}
+
+/*
+ * The forwarding decision for a packet the guest sent: one look at our own
+ * route and at most one at the destination's, both found in O(1). Under
+ * RCU. Rewrites the header of packets it lets through; on
+ * %VSOCK_FWD_GUEST, *@peerp is the guest to queue the packet to.
+ */
+static enum vsock_fwd_verdict
+vsock_fwd_route_tx(struct vsock_fwd_dev *vfd, struct sk_buff *skb,
+		   struct vsock_fwd_dev **peerp)
+{
+	const struct vsock_fwd_route *rt = rcu_dereference(vfd->route);
+	struct virtio_vsock_hdr *hdr = virtio_vsock_hdr(skb);
+	u64 src = le64_to_cpu(hdr->src_cid);
+	u64 dst = le64_to_cpu(hdr->dst_cid);
+	const struct vsock_fwd_route *peer_rt;
+	struct vsock_fwd_dev *peer;
+
+	/* A guest may only send from its own CID. */
+	if (src != vfd->guest_cid)
+		return VSOCK_FWD_DROP;
+
+	if (rt->target && dst == rt->alias) {
+		/* To the parent. */
+		if (rt->target == VMADDR_CID_HOST) {
+			hdr->dst_cid = cpu_to_le64(VMADDR_CID_HOST);
+			vsock_fwd_count(vfd, VSOCK_FWD_STAT_OUT, skb->len);
+			return VSOCK_FWD_HOST;
+		}
+		peer = vsock_fwd_lookup(rt->target);
+		if (!peer || !READ_ONCE(peer->running)) {
+			vsock_fwd_count(vfd, VSOCK_FWD_STAT_UNREACHABLE,
+					skb->len);
+			return VSOCK_FWD_RESET;
+		}
+		if (!vsock_fwd_accepts(peer, src)) {
+			vsock_fwd_count(vfd, VSOCK_FWD_STAT_REFUSED, skb->len);
+			return VSOCK_FWD_RESET;
+		}
+		hdr->dst_cid = cpu_to_le64(rt->target);
+		vsock_fwd_count(vfd, VSOCK_FWD_STAT_OUT, skb->len);
+		*peerp = peer;
+		return VSOCK_FWD_GUEST;
+	}
+
+	/*
+	 * A strict guest talks to its parent only. A guest whose parent is
+	 * the host knows it as the alias only: replies would come from
+	 * there, so a stream dialled to CID 2 could not work.
+	 */
+	if ((rt->target && (rt->flags & VHOST_VSOCK_FORWARD_F_STRICT)) ||
+	    (rt->target == VMADDR_CID_HOST && dst == VMADDR_CID_HOST)) {
+		vsock_fwd_count(vfd, VSOCK_FWD_STAT_REFUSED, skb->len);
+		return VSOCK_FWD_RESET;
+	}
+
+	/* A stream to an alias that was since dropped. */
+	if (rt->stale_alias && dst == rt->stale_alias) {
+		vsock_fwd_count(vfd, VSOCK_FWD_STAT_UNREACHABLE, skb->len);
+		return VSOCK_FWD_RESET;
+	}
+
+	if (dst == VMADDR_CID_HOST)
+		return VSOCK_FWD_HOST;
+
+	/* Between guests, only a parent reaches its child, seen as the alias. */
+	peer = dst < U32_MAX ? vsock_fwd_lookup(dst) : NULL;
+	if (!peer)
+		return VSOCK_FWD_DROP;
+	peer_rt = rcu_dereference(peer->route);
+	if (peer_rt->target == src) {
+		if (!READ_ONCE(peer->running)) {
+			vsock_fwd_count(peer, VSOCK_FWD_STAT_UNREACHABLE,
+					skb->len);
+			return VSOCK_FWD_RESET;
+		}
+		hdr->src_cid = cpu_to_le64(peer_rt->alias);
+		vsock_fwd_count(peer, VSOCK_FWD_STAT_IN, skb->len);
+		*peerp = peer;
+		return VSOCK_FWD_GUEST;
+	}
+	/* From a parent the child has since left. */
+	if (peer_rt->stale_target == src) {
+		vsock_fwd_count(peer, VSOCK_FWD_STAT_UNREACHABLE, skb->len);
+		return VSOCK_FWD_RESET;
+	}
+	return VSOCK_FWD_DROP;
+}
+
+static void vsock_fwd_deliver(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
+{
+	struct vsock_fwd_dev *peer = NULL;
+	enum vsock_fwd_verdict verdict;
+
+	rcu_read_lock();
+	verdict = vsock_fwd_route_tx(vfd, skb, &peer);
+	if (verdict == VSOCK_FWD_GUEST)
+		vsock_fwd_queue_to_guest(vfd, peer, skb);
+	rcu_read_unlock();
+
+	switch (verdict) {
+	case VSOCK_FWD_HOST:
+		/* Takes the socket lock: not under RCU. */
+		virtio_transport_recv_pkt(&vhost_transport, skb);
+		break;
+	case VSOCK_FWD_GUEST:
+		break;
+	case VSOCK_FWD_RESET:
+		vsock_fwd_reset_guest(vfd, virtio_vsock_hdr(skb));
+		kfree_skb(skb);
+		break;
+	case VSOCK_FWD_DROP:
+		kfree_skb(skb);
+		break;
+	}
+}
+
+/* Read the packet at @vq->iov into a new skb, or return NULL if malformed. */
+static struct sk_buff *vsock_fwd_skb_from_guest(struct vhost_virtqueue *vq,
+						unsigned int out,
+						unsigned int in)
+{
+	struct virtio_vsock_hdr *hdr;
+	struct iov_iter iter;
+	struct sk_buff *skb;
+	size_t payload_len;
+	size_t len;
+
+	if (in) {
+		vq_err(vq, "Expected 0 input buffers, got %u\n", in);
+		return NULL;
+	}
+
+	len = iov_length(vq->iov, out);
+	if (len < VIRTIO_VSOCK_SKB_HEADROOM ||
+	    len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + VIRTIO_VSOCK_SKB_HEADROOM)
+		return NULL;
+
+	skb = virtio_vsock_alloc_skb(len, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+
+	iov_iter_init(&iter, ITER_SOURCE, vq->iov, out, len);
+
+	hdr = virtio_vsock_hdr(skb);
+	if (copy_from_iter(hdr, sizeof(*hdr), &iter) != sizeof(*hdr)) {
+		vq_err(vq, "Expected %zu bytes for pkt->hdr\n", sizeof(*hdr));
+		goto err_free;
+	}
+
+	payload_len = le32_to_cpu(hdr->len);
+	if (!payload_len)
+		return skb;
+
+	/* The header may not claim more than the buffer holds. */
+	if (payload_len + sizeof(*hdr) > len)
+		goto err_free;
+
+	virtio_vsock_skb_put(skb, payload_len);
+	if (skb_copy_datagram_from_iter(skb, 0, &iter, payload_len)) {
+		vq_err(vq, "Failed to copy %zu byte payload\n", payload_len);
+		goto err_free;
+	}
+	return skb;
+
+err_free:
+	kfree_skb(skb);
+	return NULL;
+}
+
+/*
+ * Whether the guest may send more. Each packet it sends may make us queue
+ * one: a reply to it, or itself for another guest. Both are bounded.
+ */
+static bool vsock_fwd_tx_may_run(struct vsock_fwd_dev *vfd)
+{
+	/* Pairs with the atomic read-modify-writes of whoever drains them. */
+	smp_rmb();
+	return atomic_read(&vfd->queued_replies) < vfd->vqs[VSOCK_VQ_TX].num &&
+	       atomic_read(&vfd->fwd_queued) < VSOCK_FWD_MAX_QUEUED;
+}
+
+static void vsock_fwd_handle_tx_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
+						  poll.work);
+	struct vsock_fwd_dev *vfd = container_of(vq->dev, struct vsock_fwd_dev,
+						 dev);
+	int head, pkts = 0, total_len = 0;
+	unsigned int out, in;
+	struct sk_buff *skb;
+	bool added = false;
+
+	mutex_lock(&vq->mutex);
+
+	if (!vhost_vq_get_backend(vq) || !vq_meta_prefetch(vq))
+		goto out_unlock;
+
+	vhost_disable_notify(&vfd->dev, vq);
+	do {
+		/*
+		 * Paused: guest kicks stay off, and whoever drains our
+		 * replies or forwarded packets requeues us.
+		 */
+		if (!vsock_fwd_tx_may_run(vfd))
+			break;
+
+		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
+					 &out, &in, NULL, NULL);
+		if (head < 0)
+			break;
+		if (head == vq->num) {
+			if (unlikely(vhost_enable_notify(&vfd->dev, vq))) {
+				vhost_disable_notify(&vfd->dev, vq);
+				continue;
+			}
+			break;
+		}
+
+		skb = vsock_fwd_skb_from_guest(vq, out, in);
+		if (!skb) {
+			vq_err(vq, "Faulted on pkt\n");
+			continue;
+		}
+
+		total_len += sizeof(struct virtio_vsock_hdr) + skb->len;
+		virtio_transport_deliver_tap_pkt(skb);
+		vsock_fwd_deliver(vfd, skb);
+
+		vhost_add_used(vq, head, 0);
+		added = true;
+	} while (likely(!vhost_exceeds_weight(vq, ++pkts, total_len)));
+
+	if (added)
+		vhost_signal(&vfd->dev, vq);
+
+out_unlock:
+	mutex_unlock(&vq->mutex);
+}
+
+/* ---- device control ---- */
+
+static int vsock_fwd_start(struct vsock_fwd_dev *vfd)
+{
+	struct vhost_virtqueue *vq;
+	size_t i;
+	int ret;
+
+	mutex_lock(&vfd->dev.mutex);
+
+	ret = vhost_dev_check_owner(&vfd->dev);
+	if (ret)
+		goto out_unlock;
+
+	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
+		vq = &vfd->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		if (!vhost_vq_access_ok(vq)) {
+			ret = -EFAULT;
+			goto err_clear_backends;
+		}
+		if (!vhost_vq_get_backend(vq)) {
+			vhost_vq_set_backend(vq, vfd);
+			ret = vhost_vq_init_access(vq);
+			if (ret)
+				goto err_clear_backends;
+		}
+		mutex_unlock(&vq->mutex);
+	}
+
+	WRITE_ONCE(vfd->running, true);
+	/* Send what was queued for the guest before it ran. */
+	vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX], &vfd->send_pkt_work);
+	mutex_unlock(&vfd->dev.mutex);
+	return 0;
+
+err_clear_backends:
+	/* @vq is the one whose mutex we hold. */
+	vhost_vq_set_backend(vq, NULL);
+	mutex_unlock(&vq->mutex);
+	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
+		vq = &vfd->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		vhost_vq_set_backend(vq, NULL);
+		mutex_unlock(&vq->mutex);
+	}
+out_unlock:
+	mutex_unlock(&vfd->dev.mutex);
+	return ret;
+}
+
+static int vsock_fwd_stop(struct vsock_fwd_dev *vfd, bool check_owner)
+{
+	size_t i;
+	int ret = 0;
+
+	mutex_lock(&vfd->dev.mutex);
+
+	if (check_owner) {
+		ret = vhost_dev_check_owner(&vfd->dev);
+		if (ret)
+			goto out_unlock;
+	}
+
+	WRITE_ONCE(vfd->running, false);
+	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
+		struct vhost_virtqueue *vq = &vfd->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		vhost_vq_set_backend(vq, NULL);
+		mutex_unlock(&vq->mutex);
+	}
+
+out_unlock:
+	mutex_unlock(&vfd->dev.mutex);
+	return ret;
+}
+
+static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
+{
+	const struct vsock_fwd_route *rt;
+	struct vsock_fwd_dev *other;
+	int ret = 0;
+
+	/* Reserved CIDs, and 64-bit CIDs, which vsock does not support. */
+	if (guest_cid <= VMADDR_CID_HOST || guest_cid >= U32_MAX)
+		return -EINVAL;
+
+	/* Taken by the guest-to-host transport (we are a nested VM). */
+	if (vsock_find_cid(guest_cid))
+		return -EADDRINUSE;
+
+	mutex_lock(&vsock_fwd_mutex);
+
+	other = vsock_fwd_lookup(guest_cid);
+	if (other && other != vfd) {
+		ret = -EADDRINUSE;
+		goto out_unlock;
+	}
+
+	/* The forward may not point at the guest itself. */
+	rt = vsock_fwd_route_locked(vfd);
+	if (guest_cid == rt->alias || guest_cid == rt->target) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	if (vfd->guest_cid)
+		hash_del_rcu(&vfd->hash);
+	WRITE_ONCE(vfd->guest_cid, guest_cid);
+	hash_add_rcu(vsock_fwd_table, &vfd->hash, guest_cid);
+
+out_unlock:
+	mutex_unlock(&vsock_fwd_mutex);
+	return ret;
+}
+
+/* The checks of the forward that do not depend on the guest's CID. */
+static int vsock_fwd_check_forward(const struct vhost_vsock_forward *fwd)
+{
+	if (!fwd->target_cid)
+		return fwd->alias_cid || fwd->flags || fwd->reserved ?
+		       -EINVAL : 0;
+
+	if ((fwd->flags & ~VHOST_VSOCK_FORWARD_F_ALL) || fwd->reserved)
+		return -EINVAL;
+	if (fwd->alias_cid <= VMADDR_CID_HOST || fwd->alias_cid >= U32_MAX)
+		return -EINVAL;
+	if (fwd->target_cid == VMADDR_CID_LOCAL || fwd->target_cid >= U32_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Replace the forward of @vfd, already checked by vsock_fwd_check_forward().
+ * Streams the change cuts off end with a reset: host sockets are reset now,
+ * guest ends when they next send (stale_alias, stale_target).
+ */
+static int vsock_fwd_set_route(struct vsock_fwd_dev *vfd,
+			       const struct vhost_vsock_forward *fwd)
+{
+	struct vsock_fwd_route *old = vsock_fwd_route_locked(vfd);
+	struct vsock_fwd_route *rt;
+
+	lockdep_assert_held(&vsock_fwd_mutex);
+
+	if (vfd->guest_cid &&
+	    (fwd->alias_cid == vfd->guest_cid ||
+	     fwd->target_cid == vfd->guest_cid))
+		return -EINVAL;
+
+	if (old->alias == fwd->alias_cid && old->target == fwd->target_cid &&
+	    old->flags == fwd->flags)
+		return 0;
+
+	rt = kzalloc(sizeof(*rt), GFP_KERNEL);
+	if (!rt)
+		return -ENOMEM;
+
+	rt->alias = fwd->alias_cid;
+	rt->target = fwd->target_cid;
+	rt->flags = fwd->flags;
+	rt->stale_alias = old->alias != rt->alias ? old->alias :
+			  old->stale_alias;
+	rt->stale_target = (old->target != rt->target &&
+			    old->target != VMADDR_CID_HOST) ? old->target :
+			   old->stale_target;
+	rcu_assign_pointer(vfd->route, rt);
+
+	if (vfd->guest_cid && old->target == VMADDR_CID_HOST &&
+	    (rt->target != VMADDR_CID_HOST || rt->alias != old->alias)) {
+		vfd->reset_alias = old->alias;
+		vsock_for_each_connected_socket(&vhost_transport.transport,
+						vsock_fwd_reset_host_stream);
+		vfd->reset_alias = 0;
+		vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX],
+				    &vfd->send_pkt_work);
+	}
+
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
+static int vsock_fwd_ioctl_set_forward(struct vsock_fwd_dev *vfd,
+				       void __user *argp)
+{
+	struct vhost_vsock_forward fwd;
+	int ret;
+
+	if (copy_from_user(&fwd, argp, sizeof(fwd)))
+		return -EFAULT;
+
+	ret = vsock_fwd_check_forward(&fwd);
+	if (ret)
+		return ret;
+
+	/*
+	 * A guest target creates reachability between guests. Checked on
+	 * the caller, not the opener, so that dropping the capability counts.
+	 */
+	if (fwd.target_cid && fwd.target_cid != VMADDR_CID_HOST &&
+	    !capable(CAP_NET_ADMIN))
+		return -EPERM;
+
+	mutex_lock(&vsock_fwd_mutex);
+	ret = vsock_fwd_set_route(vfd, &fwd);
+	mutex_unlock(&vsock_fwd_mutex);
+	return ret;
+}
+
+static void vsock_fwd_get_forward(struct vsock_fwd_dev *vfd,
+				  struct vhost_vsock_forward *fwd)
+{
+	const struct vsock_fwd_route *rt;
+
+	rcu_read_lock();
+	rt = rcu_dereference(vfd->route);
+	*fwd = (struct vhost_vsock_forward) {
+		.alias_cid = rt->alias,
+		.target_cid = rt->target,
+		.flags = rt->flags,
+	};
+	rcu_read_unlock();
+}
+
+static int vsock_fwd_set_features(struct vsock_fwd_dev *vfd, u64 features)
+{
+	size_t i;
+
+	if (features & ~VSOCK_FWD_FEATURES)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&vfd->dev.mutex);
+
+	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
+	    !vhost_log_access_ok(&vfd->dev))
+		goto err_unlock;
+
+	if (features & (1ULL << VIRTIO_F_ACCESS_PLATFORM)) {
+		if (vhost_init_device_iotlb(&vfd->dev))
+			goto err_unlock;
+	} else {
+		vhost_clear_device_iotlb(&vfd->dev);
+	}
+
+	WRITE_ONCE(vfd->seqpacket_allow,
+		   !!(features & (1ULL << VIRTIO_VSOCK_F_SEQPACKET)));
+
+	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
+		struct vhost_virtqueue *vq = &vfd->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		vq->acked_features = features;
+		mutex_unlock(&vq->mutex);
+	}
+	mutex_unlock(&vfd->dev.mutex);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&vfd->dev.mutex);
+	return -EFAULT;
+}
+
+static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
+			    unsigned long arg)
+{
+	struct vsock_fwd_dev *vfd = f->private_data;
+	void __user *argp = (void __user *)arg;
+	struct vhost_vsock_forward fwd;
+	u64 guest_cid;
+	u64 features;
+	int start;
+	long r;
+
+	switch (ioctl) {
+	case VHOST_VSOCK_SET_GUEST_CID:
+		if (copy_from_user(&guest_cid, argp, sizeof(guest_cid)))
+			return -EFAULT;
+		return vsock_fwd_set_cid(vfd, guest_cid);
+	case VHOST_VSOCK_SET_RUNNING:
+		if (copy_from_user(&start, argp, sizeof(start)))
+			return -EFAULT;
+		if (start)
+			return vsock_fwd_start(vfd);
+		return vsock_fwd_stop(vfd, true);
+	case VHOST_VSOCK_SET_FORWARD:
+		return vsock_fwd_ioctl_set_forward(vfd, argp);
+	case VHOST_VSOCK_GET_FORWARD:
+		vsock_fwd_get_forward(vfd, &fwd);
+		if (copy_to_user(argp, &fwd, sizeof(fwd)))
+			return -EFAULT;
+		return 0;
+	case VHOST_GET_FEATURES:
+		features = VSOCK_FWD_FEATURES;
+		if (copy_to_user(argp, &features, sizeof(features)))
+			return -EFAULT;
+		return 0;
+	case VHOST_SET_FEATURES:
+		if (copy_from_user(&features, argp, sizeof(features)))
+			return -EFAULT;
+		return vsock_fwd_set_features(vfd, features);
+	case VHOST_GET_BACKEND_FEATURES:
+		features = VSOCK_FWD_BACKEND_FEATURES;
+		if (copy_to_user(argp, &features, sizeof(features)))
+			return -EFAULT;
+		return 0;
+	case VHOST_SET_BACKEND_FEATURES:
+		if (copy_from_user(&features, argp, sizeof(features)))
+			return -EFAULT;
+		if (features & ~VSOCK_FWD_BACKEND_FEATURES)
+			return -EOPNOTSUPP;
+		vhost_set_backend_features(&vfd->dev, features);
+		return 0;
+	default:
+		mutex_lock(&vfd->dev.mutex);
+		r = vhost_dev_ioctl(&vfd->dev, ioctl, argp);
+		if (r == -ENOIOCTLCMD)
+			r = vhost_vring_ioctl(&vfd->dev, ioctl, argp);
+		else
+			vhost_dev_flush(&vfd->dev);
+		mutex_unlock(&vfd->dev.mutex);
+		return r;
+	}
+}
+
+static int vsock_fwd_open(struct inode *inode, struct file *file)
+{
+	struct vsock_fwd_route *route;
+	struct vhost_virtqueue **vqs;
+	struct vsock_fwd_dev *vfd;
+	int cpu;
+
+	/* Large (two virtqueues): may come from vmalloc. */
+	vfd = kvzalloc(sizeof(*vfd), GFP_KERNEL | __GFP_RETRY_MAYFAIL);
+	if (!vfd)
+		return -ENOMEM;
+
+	vfd->stats = alloc_percpu(struct vsock_fwd_pcpu_stats);
+	if (!vfd->stats)
+		goto err_free_dev;
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(vfd->stats, cpu)->syncp);
+
+	/* Forwarding off: the fast path never sees a NULL route. */
+	route = kzalloc(sizeof(*route), GFP_KERNEL);
+	if (!route)
+		goto err_free_stats;
+	RCU_INIT_POINTER(vfd->route, route);
+
+	vqs = kmalloc_array(ARRAY_SIZE(vfd->vqs), sizeof(*vqs), GFP_KERNEL);
+	if (!vqs)
+		goto err_free_route;
+
+	atomic_set(&vfd->queued_replies, 0);
+	atomic_set(&vfd->fwd_queued, 0);
+	refcount_set(&vfd->users, 1);
+	vfd->tx_wakeable = true;
+
+	vqs[VSOCK_VQ_TX] = &vfd->vqs[VSOCK_VQ_TX];
+	vqs[VSOCK_VQ_RX] = &vfd->vqs[VSOCK_VQ_RX];
+	vfd->vqs[VSOCK_VQ_TX].handle_kick = vsock_fwd_handle_tx_kick;
+	vfd->vqs[VSOCK_VQ_RX].handle_kick = vsock_fwd_handle_rx_kick;
+	vhost_dev_init(&vfd->dev, vqs, ARRAY_SIZE(vfd->vqs), UIO_MAXIOV,
+		       VSOCK_FWD_PKT_WEIGHT, VSOCK_FWD_WEIGHT, true, NULL);
+
+	skb_queue_head_init(&vfd->send_pkt_queue);
+	vhost_work_init(&vfd->send_pkt_work, vsock_fwd_send_pkt_work);
+	file->private_data = vfd;
+	return 0;
+
+err_free_route:
+	kfree(route);
+err_free_stats:
+	free_percpu(vfd->stats);
+err_free_dev:
+	kvfree(vfd);
+	return -ENOMEM;
+}
+
+static int vsock_fwd_release(struct inode *inode, struct file *file)
+{
+	struct vsock_fwd_dev *vfd = file->private_data;
+
+	mutex_lock(&vsock_fwd_mutex);
+	if (vfd->guest_cid)
+		hash_del_rcu(&vfd->hash);
+	mutex_unlock(&vsock_fwd_mutex);
+
+	/* Nobody finds us or kicks our TX once these readers are gone. */
+	WRITE_ONCE(vfd->tx_wakeable, false);
+	synchronize_rcu();
+
+	/* Scanning every socket is slow, but release is rare. */
+	vsock_for_each_connected_socket(&vhost_transport.transport,
+					vsock_fwd_reset_orphan);
+
+	/* Cannot fail without the owner check. */
+	vsock_fwd_stop(vfd, false);
+	vhost_dev_flush(&vfd->dev);
+	vhost_dev_stop(&vfd->dev);
+
+	/* Also drops other guests' packets, which resumes their TX. */
+	virtio_vsock_skb_queue_purge(&vfd->send_pkt_queue);
+
+	vhost_dev_cleanup(&vfd->dev);
+	kfree(vfd->dev.vqs);
+
+	/* Our packets still queued to other guests keep the rest alive. */
+	vsock_fwd_put(vfd);
+	return 0;
+}
+
+static ssize_t vsock_fwd_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	struct vsock_fwd_dev *vfd = file->private_data;
+
+	return vhost_chr_read_iter(&vfd->dev, to, file->f_flags & O_NONBLOCK);
+}
+
+static ssize_t vsock_fwd_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vsock_fwd_dev *vfd = iocb->ki_filp->private_data;
+
+	return vhost_chr_write_iter(&vfd->dev, from);
+}
+
+static __poll_t vsock_fwd_poll(struct file *file, poll_table *wait)
+{
+	struct vsock_fwd_dev *vfd = file->private_data;
+
+	return vhost_chr_poll(file, &vfd->dev, wait);
+}
+
+static const struct file_operations vsock_fwd_fops = {
+	.owner          = THIS_MODULE,
+	.open           = vsock_fwd_open,
+	.release        = vsock_fwd_release,
+	.llseek         = noop_llseek,
+	.unlocked_ioctl = vsock_fwd_ioctl,
+	.compat_ioctl   = compat_ptr_ioctl,
+	.read_iter      = vsock_fwd_read_iter,
+	.write_iter     = vsock_fwd_write_iter,
+	.poll           = vsock_fwd_poll,
+};
+
+static struct miscdevice vsock_fwd_misc = {
+	.minor = VHOST_VSOCK_MINOR,
+	.name = "vhost-vsock",
+	.fops = &vsock_fwd_fops,
+};
+
+/* ---- interface for control planes, see vsock_fwd.h ---- */
+
+/**
+ * vsock_fwd_set_forward_by_cid() - set the forward of a guest's device
+ * @guest_cid: the guest
+ * @fwd: the forward, with the same rules as VHOST_VSOCK_SET_FORWARD
+ *
+ * The caller has checked that it may (CAP_NET_ADMIN).
+ *
+ * Return: 0, -ENODEV if no device has @guest_cid, or an error of
+ * VHOST_VSOCK_SET_FORWARD.
+ */
+int vsock_fwd_set_forward_by_cid(u32 guest_cid,
+				 const struct vhost_vsock_forward *fwd)
+{
+	struct vsock_fwd_dev *vfd;
+	int ret;
+
+	ret = vsock_fwd_check_forward(fwd);
+	if (ret)
+		return ret;
+
+	mutex_lock(&vsock_fwd_mutex);
+	vfd = vsock_fwd_lookup(guest_cid);
+	ret = vfd ? vsock_fwd_set_route(vfd, fwd) : -ENODEV;
+	mutex_unlock(&vsock_fwd_mutex);
+	return ret;
+}
+
+/* Under vsock_fwd_mutex, which keeps @vfd in the table. */
+static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
+				struct vsock_fwd_dev_info *info)
+{
+	int cpu, i;
+
+	memset(info, 0, sizeof(*info));
+	info->guest_cid = vfd->guest_cid;
+	info->running = READ_ONCE(vfd->running);
+	vsock_fwd_get_forward(vfd, &info->fwd);
+
+	for_each_possible_cpu(cpu) {
+		const struct vsock_fwd_pcpu_stats *s;
+		u64 pkts[VSOCK_FWD_NR_STATS], bytes[VSOCK_FWD_NR_STATS];
+		unsigned int start;
+
+		s = per_cpu_ptr(vfd->stats, cpu);
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			for (i = 0; i < VSOCK_FWD_NR_STATS; i++) {
+				pkts[i] = u64_stats_read(&s->pkts[i]);
+				bytes[i] = u64_stats_read(&s->bytes[i]);
+			}
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+
+		for (i = 0; i < VSOCK_FWD_NR_STATS; i++) {
+			info->pkts[i] += pkts[i];
+			info->bytes[i] += bytes[i];
+		}
+	}
+}
+
+/**
+ * vsock_fwd_get_dev_info() - describe the device of a guest
+ * @guest_cid: the guest
+ * @info: filled in on success
+ *
+ * Return: 0, or -ENODEV if no device has @guest_cid.
+ */
+int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info)
+{
+	struct vsock_fwd_dev *vfd;
+	int ret = -ENODEV;
+
+	mutex_lock(&vsock_fwd_mutex);
+	vfd = vsock_fwd_lookup(guest_cid);
+	if (vfd) {
+		vsock_fwd_fill_info(vfd, info);
+		ret = 0;
+	}
+	mutex_unlock(&vsock_fwd_mutex);
+	return ret;
+}
+
+/**
+ * vsock_fwd_walk_devs() - describe every device that has a guest CID
+ * @walk: its @fn is called for each device
+ *
+ * Return: 0, -ENOMEM, or the non-zero value @walk->fn stopped with.
+ */
+int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk)
+{
+	struct vsock_fwd_dev_info *info;
+	struct vsock_fwd_dev *vfd;
+	int bkt, ret = 0;
+
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+
+	mutex_lock(&vsock_fwd_mutex);
+	hash_for_each(vsock_fwd_table, bkt, vfd, hash) {
+		vsock_fwd_fill_info(vfd, info);
+		ret = walk->fn(walk, info);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&vsock_fwd_mutex);
+
+	kfree(info);
+	return ret;
+}
+
+static int __init vsock_fwd_init(void)
+{
+	int ret;
+
+	ret = vsock_core_register(&vhost_transport.transport,
+				  VSOCK_TRANSPORT_F_H2G);
+	if (ret == -EBUSY) {
+		pr_err("another host-to-guest vsock transport is loaded; unload vhost_vsock first (rmmod vhost_vsock)\n");
+		return ret;
+	}
+	if (ret)
+		return ret;
+
+	ret = misc_register(&vsock_fwd_misc);
+	if (ret)
+		goto err_unregister_transport;
+	return 0;
+
+err_unregister_transport:
+	vsock_core_unregister(&vhost_transport.transport);
+	return ret;
+}
+
+static void __exit vsock_fwd_exit(void)
+{
+	misc_deregister(&vsock_fwd_misc);
+	vsock_core_unregister(&vhost_transport.transport);
+}
+
+module_init(vsock_fwd_init);
+module_exit(vsock_fwd_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vhost transport for vsock, with CID forwarding");
+MODULE_ALIAS_MISCDEV(VHOST_VSOCK_MINOR);
+MODULE_ALIAS("devname:vhost-vsock");
