@@ -296,25 +296,28 @@ struct vsock_fwd_dev_dump {
 
 /* Room in vsock_fwd_dev_dump::cids, filled under the device table lock. */
 struct vsock_fwd_cid_list {
+	struct vsock_fwd_dev_walk walk;
 	u32 *cids;
 	unsigned int nr;
 	unsigned int size;
 };
 
-static int vsock_fwd_count_dev(const struct vsock_fwd_dev_info *info,
-			       void *arg)
+static int vsock_fwd_count_dev(struct vsock_fwd_dev_walk *walk,
+			       const struct vsock_fwd_dev_info *info)
 {
-	struct vsock_fwd_cid_list *list = arg;
+	struct vsock_fwd_cid_list *list =
+		container_of(walk, struct vsock_fwd_cid_list, walk);
 
 	if (info->guest_cid)
 		list->size++;
 	return 0;
 }
 
-static int vsock_fwd_list_dev(const struct vsock_fwd_dev_info *info,
-			      void *arg)
+static int vsock_fwd_list_dev(struct vsock_fwd_dev_walk *walk,
+			      const struct vsock_fwd_dev_info *info)
 {
-	struct vsock_fwd_cid_list *list = arg;
+	struct vsock_fwd_cid_list *list =
+		container_of(walk, struct vsock_fwd_cid_list, walk);
 
 	if (!info->guest_cid)
 		return 0;
@@ -335,17 +338,27 @@ static int vsock_fwd_cmp_cid(const void *a, const void *b)
 static int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
 {
 	struct vsock_fwd_dev_dump *dump = (void *)cb->ctx;
-	struct vsock_fwd_cid_list list = {};
+	struct vsock_fwd_cid_list list = {
+		.walk.fn = vsock_fwd_count_dev,
+	};
+	int err;
 
 	NL_ASSERT_DUMP_CTX_FITS(struct vsock_fwd_dev_dump);
 
-	vsock_fwd_for_each_dev(vsock_fwd_count_dev, &list);
+	err = vsock_fwd_walk_devs(&list.walk);
+	if (err)
+		return err;
 	if (!list.size)
 		return 0;
 	list.cids = kvmalloc_array(list.size, sizeof(*list.cids), GFP_KERNEL);
 	if (!list.cids)
 		return -ENOMEM;
-	vsock_fwd_for_each_dev(vsock_fwd_list_dev, &list);
+	list.walk.fn = vsock_fwd_list_dev;
+	err = vsock_fwd_walk_devs(&list.walk);
+	if (err < 0) {
+		kvfree(list.cids);
+		return err;
+	}
 	sort(list.cids, list.nr, sizeof(*list.cids), vsock_fwd_cmp_cid, NULL);
 
 	dump->cids = list.cids;
