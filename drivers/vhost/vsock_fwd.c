@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
@@ -34,6 +35,7 @@
 
 #include "vhost.h"
 #include "vsock_fwd.h"
+#include "vsock_fwd_netlink.h"
 
 /* Bytes moved by one run of a virtqueue handler before it yields, so that
  * one guest cannot starve the others.
@@ -107,6 +109,9 @@ struct vsock_fwd_pcpu_stats {
  * @seqpacket_allow: the guest negotiated VIRTIO_VSOCK_F_SEQPACKET
  * @users: the open file, plus one per packet counted in @fwd_queued
  * @stats: the counters, per CPU
+ * @fwd_source: where @route came from, &enum vsock_fwd_source
+ * @owner: thread group that called VHOST_SET_OWNER, NULL before
+ * @owner_comm: its command name then
  */
 struct vsock_fwd_dev {
 	struct vhost_dev dev;
@@ -139,6 +144,12 @@ struct vsock_fwd_dev {
 	refcount_t users;
 	/* Each CPU updates its own, readers sum them. */
 	struct vsock_fwd_pcpu_stats __percpu *stats;
+
+	/* Under vsock_fwd_mutex, like @route. */
+	u8 fwd_source;
+	/* Set once under vsock_fwd_mutex, read under it; put at release. */
+	struct pid *owner;
+	char owner_comm[TASK_COMM_LEN];
 };
 
 /**
@@ -990,10 +1001,56 @@ out_unlock:
 	return ret;
 }
 
+static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
+				struct vsock_fwd_dev_info *info);
+static int vsock_fwd_set_route(struct vsock_fwd_dev *vfd,
+			       const struct vhost_vsock_forward *fwd);
+
+/* Tell the vsock_fwd netlink listeners; under vsock_fwd_mutex. */
+static void vsock_fwd_notify_dev(struct vsock_fwd_dev *vfd, u8 cmd, u32 cid)
+{
+	struct vsock_fwd_dev_info info = { .guest_cid = cid };
+
+	lockdep_assert_held(&vsock_fwd_mutex);
+	if (!vsock_fwd_notify_wanted())
+		return;
+	if (cmd != VSOCK_FWD_CMD_DEV_DEL)
+		vsock_fwd_fill_info(vfd, &info);
+	vsock_fwd_notify(cmd, &info);
+}
+
+/*
+ * Set the forward of @vfd and where it came from, and announce a change;
+ * under vsock_fwd_mutex.
+ */
+static int vsock_fwd_change_route(struct vsock_fwd_dev *vfd,
+				  const struct vhost_vsock_forward *fwd,
+				  u8 source)
+{
+	const struct vsock_fwd_route *old = vsock_fwd_route_locked(vfd);
+	int ret;
+
+	ret = vsock_fwd_set_route(vfd, fwd);
+	if (ret)
+		return ret;
+	if (!fwd->target_cid)
+		source = VSOCK_FWD_SOURCE_NONE;
+	if (old == vsock_fwd_route_locked(vfd) && source == vfd->fwd_source)
+		return 0;
+	vfd->fwd_source = source;
+	if (vfd->guest_cid)
+		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_FWD_CHANGE,
+				     vfd->guest_cid);
+	return 0;
+}
+
 static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 {
+	static const struct vhost_vsock_forward off;
+	struct vhost_vsock_forward rule;
 	const struct vsock_fwd_route *rt;
 	struct vsock_fwd_dev *other;
+	u32 old_cid;
 	int ret = 0;
 
 	/* Reserved CIDs, and 64-bit CIDs, which vsock does not support. */
@@ -1019,10 +1076,22 @@ static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 		goto out_unlock;
 	}
 
+	old_cid = vfd->guest_cid;
 	if (vfd->guest_cid)
 		hash_del_rcu(&vfd->hash);
 	WRITE_ONCE(vfd->guest_cid, guest_cid);
 	hash_add_rcu(vsock_fwd_table, &vfd->hash, guest_cid);
+	if (old_cid == guest_cid)
+		goto out_unlock;
+
+	/* A rule belongs to a CID: the new one's applies, the old one's goes. */
+	if (vsock_fwd_rule_lookup(guest_cid, &rule))
+		vsock_fwd_change_route(vfd, &rule, VSOCK_FWD_SOURCE_RULE);
+	else if (vfd->fwd_source == VSOCK_FWD_SOURCE_RULE)
+		vsock_fwd_change_route(vfd, &off, VSOCK_FWD_SOURCE_NONE);
+	if (old_cid)
+		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL, old_cid);
+	vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_NEW, guest_cid);
 
 out_unlock:
 	mutex_unlock(&vsock_fwd_mutex);
@@ -1117,7 +1186,7 @@ static int vsock_fwd_ioctl_set_forward(struct vsock_fwd_dev *vfd,
 		return -EPERM;
 
 	mutex_lock(&vsock_fwd_mutex);
-	ret = vsock_fwd_set_route(vfd, &fwd);
+	ret = vsock_fwd_change_route(vfd, &fwd, VSOCK_FWD_SOURCE_IOCTL);
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
 }
@@ -1173,6 +1242,17 @@ static int vsock_fwd_set_features(struct vsock_fwd_dev *vfd, u64 features)
 err_unlock:
 	mutex_unlock(&vfd->dev.mutex);
 	return -EFAULT;
+}
+
+/* For the control plane: who runs this device. */
+static void vsock_fwd_set_owner(struct vsock_fwd_dev *vfd)
+{
+	mutex_lock(&vsock_fwd_mutex);
+	if (!vfd->owner) {
+		vfd->owner = get_task_pid(current, PIDTYPE_TGID);
+		get_task_comm(vfd->owner_comm, current);
+	}
+	mutex_unlock(&vsock_fwd_mutex);
 }
 
 static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
@@ -1233,6 +1313,8 @@ static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
 		else
 			vhost_dev_flush(&vfd->dev);
 		mutex_unlock(&vfd->dev.mutex);
+		if (ioctl == VHOST_SET_OWNER && !r)
+			vsock_fwd_set_owner(vfd);
 		return r;
 	}
 }
@@ -1296,8 +1378,13 @@ static int vsock_fwd_release(struct inode *inode, struct file *file)
 	struct vsock_fwd_dev *vfd = file->private_data;
 
 	mutex_lock(&vsock_fwd_mutex);
-	if (vfd->guest_cid)
+	if (vfd->guest_cid) {
 		hash_del_rcu(&vfd->hash);
+		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL,
+				     vfd->guest_cid);
+	}
+	put_pid(vfd->owner);
+	vfd->owner = NULL;
 	mutex_unlock(&vsock_fwd_mutex);
 
 	/* Nobody finds us or kicks our TX once these readers are gone. */
@@ -1393,6 +1480,39 @@ int vsock_fwd_set_forward_by_cid(u32 guest_cid,
 	return ret;
 }
 
+/**
+ * vsock_fwd_apply_rule() - give a guest's device the forward of a rule
+ * @guest_cid: the guest
+ * @fwd: the rule's forward, already checked; NULL when the rule is deleted,
+ *	which turns the forward off if it came from a rule
+ *
+ * Return: 0, -ENODEV if no device has @guest_cid, or an error of
+ * VHOST_VSOCK_SET_FORWARD.
+ */
+int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
+{
+	static const struct vhost_vsock_forward off;
+	struct vsock_fwd_dev *vfd;
+	int ret = 0;
+
+	if (fwd) {
+		ret = vsock_fwd_check_forward(fwd);
+		if (ret)
+			return ret;
+	}
+
+	mutex_lock(&vsock_fwd_mutex);
+	vfd = vsock_fwd_lookup(guest_cid);
+	if (!vfd)
+		ret = -ENODEV;
+	else if (fwd)
+		ret = vsock_fwd_change_route(vfd, fwd, VSOCK_FWD_SOURCE_RULE);
+	else if (vfd->fwd_source == VSOCK_FWD_SOURCE_RULE)
+		ret = vsock_fwd_change_route(vfd, &off, VSOCK_FWD_SOURCE_NONE);
+	mutex_unlock(&vsock_fwd_mutex);
+	return ret;
+}
+
 /* Under vsock_fwd_mutex, which keeps @vfd in the table. */
 static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
 				struct vsock_fwd_dev_info *info)
@@ -1403,6 +1523,12 @@ static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
 	info->guest_cid = vfd->guest_cid;
 	info->running = READ_ONCE(vfd->running);
 	vsock_fwd_get_forward(vfd, &info->fwd);
+	info->fwd_source = vfd->fwd_source;
+	info->features = READ_ONCE(vfd->vqs[VSOCK_VQ_TX].acked_features);
+	if (vfd->owner) {
+		info->owner_pid = pid_vnr(vfd->owner);
+		strscpy(info->owner_comm, vfd->owner_comm);
+	}
 
 	for_each_possible_cpu(cpu) {
 		const struct vsock_fwd_pcpu_stats *s;
@@ -1489,11 +1615,17 @@ static int __init vsock_fwd_init(void)
 	if (ret)
 		return ret;
 
-	ret = misc_register(&vsock_fwd_misc);
+	ret = vsock_fwd_netlink_init();
 	if (ret)
 		goto err_unregister_transport;
+
+	ret = misc_register(&vsock_fwd_misc);
+	if (ret)
+		goto err_exit_netlink;
 	return 0;
 
+err_exit_netlink:
+	vsock_fwd_netlink_exit();
 err_unregister_transport:
 	vsock_core_unregister(&vhost_transport.transport);
 	return ret;
@@ -1502,6 +1634,7 @@ err_unregister_transport:
 static void __exit vsock_fwd_exit(void)
 {
 	misc_deregister(&vsock_fwd_misc);
+	vsock_fwd_netlink_exit();
 	vsock_core_unregister(&vhost_transport.transport);
 }
 

@@ -11,6 +11,7 @@
 #ifndef _DRIVERS_VHOST_VSOCK_FWD_H
 #define _DRIVERS_VHOST_VSOCK_FWD_H
 
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/vhost_fwd.h>
 
@@ -42,6 +43,11 @@ enum vsock_fwd_stat {
  * @fwd: the forward in force, all zero when off
  * @pkts: packets counted per &enum vsock_fwd_stat
  * @bytes: payload bytes of those packets
+ * @owner_pid: process that called VHOST_SET_OWNER, in the caller's PID
+ *	namespace; 0 before
+ * @owner_comm: its command name then
+ * @features: virtio features acknowledged by the VMM
+ * @fwd_source: where @fwd came from, &enum vsock_fwd_source
  */
 struct vsock_fwd_dev_info {
 	u32 guest_cid;
@@ -49,6 +55,10 @@ struct vsock_fwd_dev_info {
 	struct vhost_vsock_forward fwd;
 	u64 pkts[VSOCK_FWD_NR_STATS];
 	u64 bytes[VSOCK_FWD_NR_STATS];
+	pid_t owner_pid;
+	char owner_comm[TASK_COMM_LEN];
+	u64 features;
+	u8 fwd_source;
 };
 
 /**
@@ -63,6 +73,7 @@ struct vsock_fwd_dev_walk {
 
 int vsock_fwd_set_forward_by_cid(u32 guest_cid,
 				 const struct vhost_vsock_forward *fwd);
+int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd);
 int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info);
 int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk);
 
