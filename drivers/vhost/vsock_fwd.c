@@ -1084,14 +1084,15 @@ static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 	if (old_cid == guest_cid)
 		goto out_unlock;
 
+	if (old_cid)
+		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL, old_cid);
+	vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_NEW, guest_cid);
+
 	/* A rule belongs to a CID: the new one's applies, the old one's goes. */
 	if (vsock_fwd_rule_lookup(guest_cid, &rule))
 		vsock_fwd_change_route(vfd, &rule, VSOCK_FWD_SOURCE_RULE);
 	else if (vfd->fwd_source == VSOCK_FWD_SOURCE_RULE)
 		vsock_fwd_change_route(vfd, &off, VSOCK_FWD_SOURCE_NONE);
-	if (old_cid)
-		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL, old_cid);
-	vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_NEW, guest_cid);
 
 out_unlock:
 	mutex_unlock(&vsock_fwd_mutex);
