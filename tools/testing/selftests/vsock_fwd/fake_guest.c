@@ -861,9 +861,9 @@ void fg_pause_rx(struct fg_guest *g, bool paused)
 /* ---- raw packets ---- */
 
 int fg_send_pkt(struct fg_guest *g, const struct fg_hdr *hdr,
-		const void *payload, size_t len)
+		const void *payload, size_t len, int timeout_ms)
 {
-	struct timespec deadline = fg_deadline(5000);
+	struct timespec deadline = fg_deadline(timeout_ms);
 	int ret;
 
 	pthread_mutex_lock(&g->lock);
@@ -1287,6 +1287,96 @@ uint64_t fg_csum(uint64_t csum, const void *buf, size_t len)
 	while (len--)
 		csum = (csum ^ *b++) * 0x100000001b3ULL;
 	return csum;
+}
+
+/* ---- either end ---- */
+
+ssize_t fg_end_send(const struct fg_end *e, const void *buf, size_t len,
+		    int timeout_ms)
+{
+	if (e->fd < 0)
+		return fg_send(e->c, buf, len, timeout_ms);
+	return fg_host_write_all(e->fd, buf, len);
+}
+
+ssize_t fg_end_recv(const struct fg_end *e, void *buf, size_t len,
+		    int timeout_ms)
+{
+	ssize_t n;
+
+	if (e->fd < 0)
+		return fg_recv(e->c, buf, len, timeout_ms);
+	n = read(e->fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+#define FG_XFER_CHUNK	(1UL << 20)
+
+struct fg_xfer {
+	const struct fg_end *end;
+	size_t len;
+	uint64_t seed;
+	int timeout_ms;
+	uint64_t csum;
+	ssize_t ret;
+};
+
+static void *fg_xfer_send(void *arg)
+{
+	struct fg_xfer *x = arg;
+	char *buf = malloc(FG_XFER_CHUNK);
+	size_t done, n;
+
+	x->csum = FG_CSUM_INIT;
+	x->ret = buf ? 0 : -ENOMEM;
+	for (done = 0; !x->ret && done < x->len; done += n) {
+		n = x->len - done < FG_XFER_CHUNK ? x->len - done :
+			FG_XFER_CHUNK;
+		fg_pattern(buf, n, x->seed, done);
+		x->csum = fg_csum(x->csum, buf, n);
+		x->ret = fg_end_send(x->end, buf, n, x->timeout_ms);
+		if (x->ret > 0)
+			x->ret = 0;
+	}
+	free(buf);
+	return NULL;
+}
+
+int fg_transfer(const struct fg_end *from, const struct fg_end *to,
+		size_t len, uint64_t seed, int timeout_ms)
+{
+	struct fg_xfer x = {
+		.end = from, .len = len, .seed = seed, .timeout_ms = timeout_ms,
+	};
+	char *buf = malloc(FG_XFER_CHUNK);
+	uint64_t csum = FG_CSUM_INIT;
+	size_t done = 0;
+	pthread_t t;
+	ssize_t n = 0;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = -pthread_create(&t, NULL, fg_xfer_send, &x);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	while (done < len) {
+		n = len - done < FG_XFER_CHUNK ? len - done : FG_XFER_CHUNK;
+		n = fg_end_recv(to, buf, n, timeout_ms);
+		if (n <= 0)
+			break;
+		csum = fg_csum(csum, buf, n);
+		done += n;
+	}
+	pthread_join(t, NULL);
+	free(buf);
+	if (x.ret)
+		return x.ret;
+	if (done < len)
+		return n < 0 ? n : -EPIPE;
+	return csum == x.csum ? 0 : -EBADMSG;
 }
 
 /* ---- host side ---- */

@@ -100,9 +100,12 @@ void fg_set_auto_rst(struct fg_guest *g, bool on);
  */
 void fg_pause_rx(struct fg_guest *g, bool paused);
 
-/* Raw packets. hdr->len is sent as given, whatever len is. */
+/*
+ * Raw packets. hdr->len is sent as given, whatever len is; waits for a
+ * free TX slot (the device may have paused the guest's TX).
+ */
 int fg_send_pkt(struct fg_guest *g, const struct fg_hdr *hdr,
-		const void *payload, size_t len);
+		const void *payload, size_t len, int timeout_ms);
 /*
  * The next received packet that belongs to no connection or listener, in
  * arrival order; -ETIMEDOUT if none came. Free it with free().
@@ -172,6 +175,32 @@ void fg_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);
 /* Running checksum (FNV-1a 64) for bulk data; start with FG_CSUM_INIT. */
 #define FG_CSUM_INIT	0xcbf29ce484222325ULL
 uint64_t fg_csum(uint64_t csum, const void *buf, size_t len);
+
+/*
+ * One end of a stream: a host socket (fd >= 0) or a fake guest's
+ * connection, so that checks work the same whichever pair talks.
+ */
+struct fg_end {
+	int fd;
+	struct fg_conn *c;
+};
+
+#define FG_END_HOST(f)	((struct fg_end){ .fd = (f) })
+#define FG_END_GUEST(cn)	((struct fg_end){ .fd = -1, .c = (cn) })
+
+ssize_t fg_end_send(const struct fg_end *e, const void *buf, size_t len,
+		    int timeout_ms);
+/* At least one byte; 0 at end of stream. */
+ssize_t fg_end_recv(const struct fg_end *e, void *buf, size_t len,
+		    int timeout_ms);
+/*
+ * Stream len bytes of the pattern seeded by seed from one end to the other
+ * (the sender runs in its own thread, so any len works within the credit)
+ * and compare checksums: 0, -EBADMSG on a mismatch, or the first error.
+ * Host sockets need SO_RCVTIMEO/SO_SNDTIMEO (fg_host_timeouts()).
+ */
+int fg_transfer(const struct fg_end *from, const struct fg_end *to,
+		size_t len, uint64_t seed, int timeout_ms);
 
 /* Host side helpers (AF_VSOCK sockets in this process, the "host"). */
 /* A listening socket on VMADDR_CID_ANY; *port gets the bound port. */

@@ -195,24 +195,13 @@ FIXTURE_TEARDOWN(guest)
 		fg_close(self->g);
 }
 
-/* Send buf one way and check it arrives whole, then the other way. */
-static void exchange(struct __test_metadata *_metadata, struct fg_conn *c,
-		     int fd, size_t len)
+/* len bytes each way between a guest connection and a host socket. */
+static int exchange(struct fg_conn *c, int fd, size_t len)
 {
-	unsigned char *out = malloc(len), *in = malloc(len);
+	struct fg_end g = FG_END_GUEST(c), h = FG_END_HOST(fd);
+	int ret = fg_transfer(&g, &h, len, 1, TIMEOUT_MS);
 
-	ASSERT_NE(NULL, out);
-	ASSERT_NE(NULL, in);
-	fg_pattern(out, len, fd, 0);
-	ASSERT_EQ((ssize_t)len, fg_send(c, out, len, TIMEOUT_MS));
-	ASSERT_EQ((ssize_t)len, fg_host_read_all(fd, in, len));
-	ASSERT_EQ(0, memcmp(out, in, len));
-	fg_pattern(out, len, fd, len);
-	ASSERT_EQ((ssize_t)len, fg_host_write_all(fd, out, len));
-	ASSERT_EQ((ssize_t)len, fg_recv_all(c, in, len, TIMEOUT_MS));
-	ASSERT_EQ(0, memcmp(out, in, len));
-	free(out);
-	free(in);
+	return ret ? ret : fg_transfer(&h, &g, len, 2, TIMEOUT_MS);
 }
 
 TEST_F_TIMEOUT(guest, guest_connects_to_host, 60)
@@ -234,7 +223,7 @@ TEST_F_TIMEOUT(guest, guest_connects_to_host, 60)
 	/* The host sees the guest's own address. */
 	EXPECT_EQ(self->cid, peer_cid);
 	EXPECT_EQ(fg_conn_local_port(c), peer_port);
-	exchange(_metadata, c, fd, 100000);
+	ASSERT_EQ(0, exchange(c, fd, 100000));
 
 	/* The host closes: the guest sees the end of the stream. */
 	close(fd);
@@ -258,7 +247,7 @@ TEST_F_TIMEOUT(guest, host_connects_to_guest, 60)
 	ASSERT_EQ(0, fg_accept(self->g, port, TIMEOUT_MS, &c));
 	/* The guest sees the host as CID 2. */
 	EXPECT_EQ(FG_HOST_CID, fg_conn_peer_cid(c));
-	exchange(_metadata, c, fd, 100000);
+	ASSERT_EQ(0, exchange(c, fd, 100000));
 
 	/* The guest stops sending: the host reads the end of the stream. */
 	ASSERT_EQ(0, fg_shutdown(c, VIRTIO_VSOCK_SHUTDOWN_SEND));
@@ -303,7 +292,7 @@ TEST_F(guest, connect_to_no_listener)
 
 	/* The RST is addressed back exactly. */
 	req.dst_port = port;
-	ASSERT_EQ(0, fg_send_pkt(self->g, &req, NULL, 0));
+	ASSERT_EQ(0, fg_send_pkt(self->g, &req, NULL, 0, TIMEOUT_MS));
 	ASSERT_EQ(0, fg_recv_pkt(self->g, &p, TIMEOUT_MS));
 	EXPECT_EQ(VIRTIO_VSOCK_OP_RST, p->hdr.op);
 	EXPECT_EQ(VIRTIO_VSOCK_TYPE_STREAM, p->hdr.type);
@@ -357,15 +346,15 @@ TEST_F_TIMEOUT(guest, misaddressed_dropped, 60)
 
 	/* Spoofed sources: another guest, the host, none. */
 	h.src_cid = self->cid + 1;
-	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0, TIMEOUT_MS));
 	h.src_cid = VMADDR_CID_HOST;
-	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0, TIMEOUT_MS));
 	h.src_cid = VMADDR_CID_ANY;
-	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0, TIMEOUT_MS));
 	h.src_cid = self->cid;
 	for (i = 0; i < sizeof(bad_dst) / sizeof(bad_dst[0]); i++) {
 		h.dst_cid = bad_dst[i];
-		ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0));
+		ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0, TIMEOUT_MS));
 	}
 	h.dst_cid = VMADDR_CID_HOST;
 
@@ -390,7 +379,7 @@ TEST_F_TIMEOUT(guest, misaddressed_dropped, 60)
 	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
-	exchange(_metadata, c, fd, 1000);
+	ASSERT_EQ(0, exchange(c, fd, 1000));
 	fg_conn_free(c);
 	close(fd);
 	close(lfd);
@@ -432,7 +421,7 @@ TEST_F_TIMEOUT(guest, close_resets_host_sockets, 60)
 		ASSERT_EQ(0, fg_accept(self->g, gport, TIMEOUT_MS, &c[i]));
 	}
 	for (i = 0; i < 4; i++)
-		exchange(_metadata, c[i], fd[i], 10);
+		ASSERT_EQ(0, exchange(c[i], fd[i], 10));
 
 	fg_close(self->g);
 	self->g = NULL;
@@ -497,63 +486,28 @@ TEST_F_TIMEOUT(guest, many_connections, 120)
 }
 
 #define BULK_LEN	(64UL << 20)
-#define BULK_CHUNK	(1UL << 20)
 
-/* One end of one direction of the bulk transfer. */
 struct bulk {
-	int fd;			/* host socket, or -1 for the guest end */
-	struct fg_conn *c;
-	uint64_t seed;
-	bool send;
-	uint64_t csum;
-	ssize_t ret;
+	struct fg_end from, to;
+	int ret;
 };
 
 static void *bulk_run(void *arg)
 {
 	struct bulk *b = arg;
-	char *buf = malloc(BULK_CHUNK);
-	size_t done = 0;
-	ssize_t n = -ENOMEM;
 
-	b->csum = FG_CSUM_INIT;
-	while (buf && done < BULK_LEN) {
-		if (b->send) {
-			fg_pattern(buf, BULK_CHUNK, b->seed, done);
-			n = b->fd >= 0 ?
-				fg_host_write_all(b->fd, buf, BULK_CHUNK) :
-				fg_send(b->c, buf, BULK_CHUNK, 60000);
-		} else {
-			n = b->fd >= 0 ? read(b->fd, buf, BULK_CHUNK) :
-				fg_recv(b->c, buf, BULK_CHUNK, 60000);
-			if (b->fd >= 0 && n < 0)
-				n = -errno;
-			if (!n)
-				n = -EPIPE;
-		}
-		if (n <= 0)
-			break;
-		b->csum = fg_csum(b->csum, buf, n);
-		done += n;
-	}
-	b->ret = done == BULK_LEN ? (ssize_t)done : n;
-	free(buf);
+	b->ret = fg_transfer(&b->from, &b->to, BULK_LEN, 1, 60000);
 	return NULL;
 }
 
 /* 64 MiB each way at once, checksummed at both ends. */
 TEST_F_TIMEOUT(guest, bulk_64mib, 600)
 {
-	struct bulk b[4] = {
-		{ .seed = 1, .send = true },	/* guest sends */
-		{ .seed = 1 },			/* host receives */
-		{ .seed = 2, .send = true },	/* host sends */
-		{ .seed = 2 },			/* guest receives */
-	};
-	pthread_t t[4];
+	struct bulk up, down;
 	struct fg_conn *c;
 	uint32_t port;
-	int lfd, fd, i;
+	pthread_t t;
+	int lfd, fd;
 
 	lfd = fg_host_listen(SOCK_STREAM, &port);
 	ASSERT_LE(0, lfd);
@@ -562,17 +516,13 @@ TEST_F_TIMEOUT(guest, bulk_64mib, 600)
 	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fg_host_timeouts(fd, 60000));
-	for (i = 0; i < 4; i++) {
-		b[i].fd = i == 1 || i == 2 ? fd : -1;
-		b[i].c = c;
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, bulk_run, &b[i]));
-	}
-	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, pthread_join(t[i], NULL));
-		EXPECT_EQ((ssize_t)BULK_LEN, b[i].ret) TH_LOG("end %d", i);
-	}
-	EXPECT_EQ(b[0].csum, b[1].csum);
-	EXPECT_EQ(b[2].csum, b[3].csum);
+	up.from = down.to = FG_END_GUEST(c);
+	up.to = down.from = FG_END_HOST(fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, bulk_run, &up));
+	bulk_run(&down);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, up.ret);
+	EXPECT_EQ(0, down.ret);
 	fg_conn_free(c);
 	close(fd);
 	close(lfd);
