@@ -79,6 +79,15 @@ static const struct netlink_range_validation vsock_fwd_target_range = {
 	.max = U32_MAX - 1,
 };
 
+/*
+ * Dumps take no attributes. The core gives split ops without a policy
+ * none (it ignores their attributes); reject them instead, as it does for
+ * policy-less ops of newer families.
+ */
+static const struct nla_policy vsock_fwd_no_attr_policy[VSOCK_FWD_A_PAD + 1] = {
+	[VSOCK_FWD_A_PAD] = { .type = NLA_REJECT },
+};
+
 static const struct nla_policy vsock_fwd_cid_policy[VSOCK_FWD_A_CID + 1] = {
 	[VSOCK_FWD_A_CID] = NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
 };
@@ -597,6 +606,8 @@ static const struct genl_split_ops vsock_fwd_ops[] = {
 		.start		= vsock_fwd_nl_dev_get_start,
 		.dumpit		= vsock_fwd_nl_dev_get_dumpit,
 		.done		= vsock_fwd_nl_dev_get_done,
+		.policy		= vsock_fwd_no_attr_policy,
+		.maxattr	= VSOCK_FWD_A_PAD,
 		.flags		= GENL_CMD_CAP_DUMP,
 	},
 	{
@@ -609,6 +620,8 @@ static const struct genl_split_ops vsock_fwd_ops[] = {
 	{
 		.cmd		= VSOCK_FWD_CMD_RULE_GET,
 		.dumpit		= vsock_fwd_nl_rule_get_dumpit,
+		.policy		= vsock_fwd_no_attr_policy,
+		.maxattr	= VSOCK_FWD_A_PAD,
 		.flags		= GENL_CMD_CAP_DUMP,
 	},
 	{
