@@ -91,6 +91,7 @@ while read -r suite modules timeout cmd; do
 		echo "== $suite ($m)"
 		log=$logs/$suite-$m
 		t0=$SECONDS
+		: > "$log.tap"
 		# shellcheck disable=SC2086
 		"$run" --quiet --module "$m" --timeout "$timeout" \
 			--output "$log.tap" -- $cmd > "$log.console" 2>&1
