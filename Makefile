@@ -4,6 +4,7 @@
 #
 #   make deps        install what everything below needs (apt)
 #   make             build vhost_vsock_fwd.ko and the tools
+#   make install     install the module (modules_install) and vsock-fwd
 #   make check       deps, build, style checks, the VM test suites
 #   make vm-shell    a shell in the test VM with our module loaded
 #   make clean
@@ -35,7 +36,7 @@ KSRC = $(BUILD)/linux-$(SRCVER)
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools deps check check-vm style vm-shell clean kdir source
+.PHONY: all module tools install deps check check-vm style vm-shell clean kdir source
 
 all: module tools
 
@@ -52,7 +53,12 @@ module: kdir $(if $(filter $(KDIR),$(VHOST_SRC)),,source)
 	$(KMAKE) modules
 
 tools: source
+	$(MAKE) -C $(TOP)/tools/vsock-fwd
 	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC)
+
+install: all
+	$(KMAKE) modules_install
+	$(MAKE) -C $(TOP)/tools/vsock-fwd install
 
 deps:
 	@$(TOP)/scripts/deps.sh
@@ -72,5 +78,7 @@ vm-shell: all
 
 clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(KMAKE) clean
+	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(SELFTESTS)/vm/warn clean
+	-$(MAKE) -C $(TOP)/tools/vsock-fwd clean
 	-$(MAKE) -C $(SELFTESTS) clean
 	rm -rf $(BUILD)
