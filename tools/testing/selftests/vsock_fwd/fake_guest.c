@@ -818,6 +818,18 @@ err:
 	return ret;
 }
 
+int fg_start_cid(uint64_t cid, struct fg_guest **gp)
+{
+	struct fg_config cfg = { .cid = cid };
+
+	return fg_start(&cfg, gp);
+}
+
+uint64_t fg_unique_cid(unsigned int n)
+{
+	return 10000 + (uint64_t)(getpid() % 100000) * 4 + n;
+}
+
 void fg_close(struct fg_guest *g)
 {
 	pthread_mutex_lock(&g->lock);
@@ -1310,6 +1322,62 @@ ssize_t fg_end_recv(const struct fg_end *e, void *buf, size_t len,
 	return n < 0 ? -errno : n;
 }
 
+ssize_t fg_end_send_msg(const struct fg_end *e, const void *buf, size_t len,
+			bool eor, int timeout_ms)
+{
+	ssize_t n;
+
+	if (e->fd < 0)
+		return fg_send_msg(e->c, buf, len, eor, timeout_ms);
+	n = send(e->fd, buf, len, eor ? MSG_EOR : 0);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t fg_end_recv_msg(const struct fg_end *e, void *buf, size_t len,
+			bool *eor, int timeout_ms)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	uint32_t flags = 0;
+	ssize_t n;
+
+	if (e->fd < 0) {
+		n = fg_recv_msg(e->c, buf, len, &flags, timeout_ms);
+		*eor = flags & VIRTIO_VSOCK_SEQ_EOR;
+		return n;
+	}
+	/* MSG_TRUNC: the full length, as fg_recv_msg() returns it. */
+	n = recvmsg(e->fd, &mh, MSG_TRUNC);
+	*eor = mh.msg_flags & MSG_EOR;
+	return n < 0 ? -errno : n;
+}
+
+int fg_transfer_msgs(const struct fg_end *from, const struct fg_end *to,
+		     const size_t *sizes, unsigned int n, int timeout_ms)
+{
+	unsigned char *out = malloc(FG_BUF_ALLOC);
+	unsigned char *in = malloc(FG_BUF_ALLOC + 1);
+	unsigned int i;
+	ssize_t ret = out && in ? 0 : -ENOMEM;
+	bool eor;
+
+	for (i = 0; !ret && i < n; i++) {
+		fg_pattern(out, sizes[i], i, 0);
+		ret = fg_end_send_msg(from, out, sizes[i], i & 1, timeout_ms);
+		if (ret < 0)
+			break;
+		/* One byte more than sent shows a merged message. */
+		ret = fg_end_recv_msg(to, in, sizes[i] + 1, &eor, timeout_ms);
+		if (ret < 0)
+			break;
+		ret = (size_t)ret != sizes[i] || eor != (i & 1) ||
+		      memcmp(out, in, sizes[i]) ? -EBADMSG : 0;
+	}
+	free(out);
+	free(in);
+	return ret;
+}
+
 #define FG_XFER_CHUNK	(1UL << 20)
 
 struct fg_xfer {
@@ -1394,28 +1462,52 @@ int fg_host_timeouts(int fd, int timeout_ms)
 	return 0;
 }
 
-int fg_host_listen(int type, uint32_t *port)
+int fg_host_listen_on(int type, uint32_t port)
 {
 	struct sockaddr_vm sa = {
 		.svm_family = AF_VSOCK,
 		.svm_cid = VMADDR_CID_ANY,
-		.svm_port = VMADDR_PORT_ANY,
+		.svm_port = port,
 	};
-	socklen_t salen = sizeof(sa);
 	int fd, ret;
 
 	fd = socket(AF_VSOCK, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(fd, 128) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &salen)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int fg_host_listen(int type, uint32_t *port)
+{
+	struct sockaddr_vm sa;
+	socklen_t salen = sizeof(sa);
+	int fd, ret;
+
+	fd = fg_host_listen_on(type, VMADDR_PORT_ANY);
+	if (fd < 0)
+		return fd;
+	if (getsockname(fd, (struct sockaddr *)&sa, &salen)) {
 		ret = -errno;
 		close(fd);
 		return ret;
 	}
 	*port = sa.svm_port;
 	return fd;
+}
+
+int fg_host_wait_error(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char byte;
+
+	if (poll(&pfd, 1, timeout_ms) != 1)
+		return -ETIMEDOUT;
+	return read(fd, &byte, 1) < 0 ? -errno : 0;
 }
 
 int fg_host_accept(int lfd, int timeout_ms, uint64_t *peer_cid,

@@ -79,6 +79,13 @@ int fg_set_cid(int fd, uint64_t cid);
 int fg_set_running(int fd, int running);
 
 /*
+ * A CID for test n (0..3) of this process: tests run one after another in
+ * processes of their own, so a CID derived from the pid cannot collide
+ * with a device an earlier test left behind while it is being released.
+ */
+uint64_t fg_unique_cid(unsigned int n);
+
+/*
  * Open and fully set up a guest: owner, features (all the device offers
  * that we implement, minus cfg->features_clear), memory table, both
  * vrings with buffers posted, guest CID, running; then start its pump.
@@ -89,6 +96,8 @@ int fg_start(const struct fg_config *cfg, struct fg_guest **gp);
  * was connected to this guest); frees all connections and packets.
  */
 void fg_close(struct fg_guest *g);
+/* fg_start() with everything default but the CID. */
+int fg_start_cid(uint64_t cid, struct fg_guest **gp);
 int fg_fd(const struct fg_guest *g);
 uint64_t fg_cid(const struct fg_guest *g);
 uint64_t fg_features(const struct fg_guest *g);
@@ -193,6 +202,19 @@ ssize_t fg_end_send(const struct fg_end *e, const void *buf, size_t len,
 /* At least one byte; 0 at end of stream. */
 ssize_t fg_end_recv(const struct fg_end *e, void *buf, size_t len,
 		    int timeout_ms);
+/* SEQPACKET: one message, with MSG_EOR / VIRTIO_VSOCK_SEQ_EOR if eor. */
+ssize_t fg_end_send_msg(const struct fg_end *e, const void *buf, size_t len,
+			bool eor, int timeout_ms);
+/* SEQPACKET: one message (truncated to len); its full length and EOR. */
+ssize_t fg_end_recv_msg(const struct fg_end *e, void *buf, size_t len,
+			bool *eor, int timeout_ms);
+/*
+ * Send n messages of the given sizes (at most FG_BUF_ALLOC each), every
+ * other one with EOR, and check that each arrives alone, whole, with its
+ * EOR: 0, -EBADMSG, or the first error.
+ */
+int fg_transfer_msgs(const struct fg_end *from, const struct fg_end *to,
+		     const size_t *sizes, unsigned int n, int timeout_ms);
 /*
  * Stream len bytes of the pattern seeded by seed from one end to the other
  * (the sender runs in its own thread, so any len works within the credit)
@@ -205,10 +227,17 @@ int fg_transfer(const struct fg_end *from, const struct fg_end *to,
 /* Host side helpers (AF_VSOCK sockets in this process, the "host"). */
 /* A listening socket on VMADDR_CID_ANY; *port gets the bound port. */
 int fg_host_listen(int type, uint32_t *port);
+/* The same on a given port. */
+int fg_host_listen_on(int type, uint32_t port);
 /* accept() with a timeout: -ETIMEDOUT when nothing came. */
 int fg_host_accept(int lfd, int timeout_ms, uint64_t *peer_cid,
 		   uint32_t *peer_port);
 int fg_host_connect(int type, uint64_t cid, uint32_t port, int timeout_ms);
+/*
+ * The error a host socket reports first once it is readable (e.g.
+ * -ECONNRESET), 0 if it reads without one, -ETIMEDOUT.
+ */
+int fg_host_wait_error(int fd, int timeout_ms);
 /* Give a host socket send/receive timeouts so that nothing hangs. */
 int fg_host_timeouts(int fd, int timeout_ms);
 /* Read or write exactly len bytes; -errno, or -EPIPE at end of stream. */

@@ -34,23 +34,6 @@
 /* How long to watch for a packet that must not come. */
 #define QUIET_MS	500
 
-/*
- * Tests run one after another, each in its own process; a CID derived from
- * the pid cannot collide with a device a previous test left behind while
- * it is being released. Each test gets four.
- */
-static uint64_t test_cid(unsigned int n)
-{
-	return 10000 + (uint64_t)(getpid() % 100000) * 4 + n;
-}
-
-static int start_guest(uint64_t cid, struct fg_guest **gp)
-{
-	struct fg_config cfg = { .cid = cid };
-
-	return fg_start(&cfg, gp);
-}
-
 /* ---- the device ABI ---- */
 
 TEST(open_close)
@@ -68,7 +51,7 @@ TEST(set_guest_cid)
 		VMADDR_CID_ANY, (uint64_t)UINT32_MAX + 1, 1ULL << 40,
 		UINT64_MAX,
 	};
-	uint64_t cid = test_cid(0);
+	uint64_t cid = fg_unique_cid(0);
 	unsigned int i;
 	int fd;
 
@@ -88,7 +71,7 @@ TEST(set_guest_cid)
 
 TEST(set_guest_cid_in_use)
 {
-	uint64_t cid = test_cid(0);
+	uint64_t cid = fg_unique_cid(0);
 	int a, b, c;
 
 	a = fg_dev_open();
@@ -184,8 +167,8 @@ FIXTURE_SETUP(guest)
 {
 	int ret;
 
-	self->cid = test_cid(0);
-	ret = start_guest(self->cid, &self->g);
+	self->cid = fg_unique_cid(0);
+	ret = fg_start_cid(self->cid, &self->g);
 	ASSERT_EQ(0, ret) TH_LOG("fake guest: %s", strerror(-ret));
 }
 
@@ -385,17 +368,6 @@ TEST_F_TIMEOUT(guest, misaddressed_dropped, 60)
 	close(lfd);
 }
 
-/* Wait for the first error a host socket reports. */
-static int host_sock_error(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char byte;
-
-	if (poll(&pfd, 1, TIMEOUT_MS) != 1)
-		return -ETIMEDOUT;
-	return read(fd, &byte, 1) < 0 ? -errno : 0;
-}
-
 TEST_F_TIMEOUT(guest, close_resets_host_sockets, 60)
 {
 	const uint32_t gport = 2345;
@@ -426,7 +398,7 @@ TEST_F_TIMEOUT(guest, close_resets_host_sockets, 60)
 	fg_close(self->g);
 	self->g = NULL;
 	for (i = 0; i < 4; i++) {
-		EXPECT_EQ(-ECONNRESET, host_sock_error(fd[i]))
+		EXPECT_EQ(-ECONNRESET, fg_host_wait_error(fd[i], TIMEOUT_MS))
 			TH_LOG("socket %d", i);
 		close(fd[i]);
 	}
@@ -530,22 +502,17 @@ TEST_F_TIMEOUT(guest, bulk_64mib, 600)
 
 /* Message sizes around the packet and buffer limits. */
 static const size_t msg_sizes[] = { 1, 100, 4096, 65536, 65537, 200000 };
-#define MSG_MAX	200000
+#define N_MSGS	(sizeof(msg_sizes) / sizeof(msg_sizes[0]))
 
 TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 {
-	unsigned char *out = malloc(MSG_MAX), *in = malloc(MSG_MAX + 1);
-	struct iovec iov = { .iov_base = in, .iov_len = MSG_MAX + 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	const uint32_t gport = 3456;
 	struct fg_conn *c, *a;
-	unsigned int i;
-	uint32_t port, flags;
+	struct fg_end ge, he;
+	uint32_t port;
 	int lfd, fd, hfd;
-	bool eor;
+	char in[8];
 
-	ASSERT_NE(NULL, out);
-	ASSERT_NE(NULL, in);
 	ASSERT_TRUE(!!(fg_features(self->g) &
 		      (1ULL << VIRTIO_VSOCK_F_SEQPACKET)));
 	lfd = fg_host_listen(SOCK_SEQPACKET, &port);
@@ -555,31 +522,12 @@ TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
-
-	/* Guest to host: one recvmsg per message, MSG_EOR where set. */
-	for (i = 0; i < sizeof(msg_sizes) / sizeof(msg_sizes[0]); i++) {
-		eor = i & 1;
-		fg_pattern(out, msg_sizes[i], i, 0);
-		ASSERT_EQ((ssize_t)msg_sizes[i],
-			  fg_send_msg(c, out, msg_sizes[i], eor, TIMEOUT_MS));
-		mh.msg_flags = 0;
-		ASSERT_EQ((ssize_t)msg_sizes[i], recvmsg(fd, &mh, 0))
-			TH_LOG("message %u", i);
-		EXPECT_EQ(eor ? MSG_EOR : 0, mh.msg_flags & MSG_EOR);
-		EXPECT_EQ(0, memcmp(out, in, msg_sizes[i]));
-	}
-	/* Host to guest: the guest sees each message whole, EOR where set. */
-	for (i = 0; i < sizeof(msg_sizes) / sizeof(msg_sizes[0]); i++) {
-		fg_pattern(out, msg_sizes[i], i + 100, 0);
-		ASSERT_EQ((ssize_t)msg_sizes[i],
-			  send(fd, out, msg_sizes[i], i & 1 ? MSG_EOR : 0));
-		ASSERT_EQ((ssize_t)msg_sizes[i],
-			  fg_recv_msg(c, in, MSG_MAX, &flags, TIMEOUT_MS));
-		EXPECT_TRUE(!!(flags & VIRTIO_VSOCK_SEQ_EOM));
-		EXPECT_EQ(i & 1 ? (uint32_t)VIRTIO_VSOCK_SEQ_EOR : 0,
-			  flags & VIRTIO_VSOCK_SEQ_EOR);
-		EXPECT_EQ(0, memcmp(out, in, msg_sizes[i]));
-	}
+	ge = FG_END_GUEST(c);
+	he = FG_END_HOST(fd);
+	EXPECT_EQ(0, fg_transfer_msgs(&ge, &he, msg_sizes, N_MSGS,
+				      TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&he, &ge, msg_sizes, N_MSGS,
+				      TIMEOUT_MS));
 	/*
 	 * Messages queued back to back stay apart, and a short read
 	 * truncates one message without touching the next.
@@ -588,7 +536,7 @@ TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 	ASSERT_EQ(2, send(fd, "de", 2, 0));
 	ASSERT_EQ(3, fg_recv_msg(c, in, 1, NULL, TIMEOUT_MS));
 	EXPECT_EQ('a', in[0]);
-	ASSERT_EQ(2, fg_recv_msg(c, in, MSG_MAX, NULL, TIMEOUT_MS));
+	ASSERT_EQ(2, fg_recv_msg(c, in, sizeof(in), NULL, TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(in, "de", 2));
 
 	/* The host connects to a SEQPACKET listener in the guest too. */
@@ -597,26 +545,25 @@ TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 	ASSERT_LE(0, hfd);
 	ASSERT_EQ(0, fg_host_timeouts(hfd, TIMEOUT_MS));
 	ASSERT_EQ(0, fg_accept(self->g, gport, TIMEOUT_MS, &a));
-	ASSERT_EQ(5, send(hfd, "hello", 5, 0));
-	ASSERT_EQ(5, fg_recv_msg(a, in, MSG_MAX, NULL, TIMEOUT_MS));
-	ASSERT_EQ(5, fg_send_msg(a, "world", 5, false, TIMEOUT_MS));
-	ASSERT_EQ(5, recv(hfd, in, MSG_MAX, 0));
-	EXPECT_EQ(0, memcmp(in, "world", 5));
+	ge = FG_END_GUEST(a);
+	he = FG_END_HOST(hfd);
+	EXPECT_EQ(0, fg_transfer_msgs(&he, &ge, msg_sizes, N_MSGS,
+				      TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&ge, &he, msg_sizes, N_MSGS,
+				      TIMEOUT_MS));
 
 	fg_conn_free(a);
 	fg_conn_free(c);
 	close(hfd);
 	close(fd);
 	close(lfd);
-	free(out);
-	free(in);
 }
 
 /* Without VIRTIO_VSOCK_F_SEQPACKET there is no SEQPACKET either way. */
 TEST(seqpacket_needs_feature)
 {
 	struct fg_config cfg = {
-		.cid = test_cid(0),
+		.cid = fg_unique_cid(0),
 		.features_clear = 1ULL << VIRTIO_VSOCK_F_SEQPACKET,
 	};
 	struct fg_guest *g;
@@ -685,7 +632,7 @@ TEST_F_TIMEOUT(guest, pending_data_on_close, 60)
 
 	fg_close(self->g);
 	self->g = NULL;
-	EXPECT_EQ(-ECONNRESET, host_sock_error(fd));
+	EXPECT_EQ(-ECONNRESET, fg_host_wait_error(fd, TIMEOUT_MS));
 	/*
 	 * Stock vhost_vsock drops the held packets without uncounting them,
 	 * so the count stays; it must at least not grow or fail.
@@ -695,7 +642,7 @@ TEST_F_TIMEOUT(guest, pending_data_on_close, 60)
 	EXPECT_LE(0, outq);
 	EXPECT_LE(outq, pending);
 
-	ASSERT_EQ(0, start_guest(self->cid, &g2));
+	ASSERT_EQ(0, fg_start_cid(self->cid, &g2));
 	EXPECT_EQ(-ETIMEDOUT, fg_recv_pkt(g2, &p, QUIET_MS));
 	fg_close(g2);
 	close(fd);
@@ -782,13 +729,13 @@ TEST_F_TIMEOUT(slow, open_close_cycles, 600)
 	int i;
 
 	/* Warm up caches, then measure. */
-	open_cid_close(_metadata, 50, test_cid(0));
+	open_cid_close(_metadata, 50, fg_unique_cid(0));
 	refcnt = module_refcnt();
 	ASSERT_LE(0, refcnt);
 	slab = meminfo_kb("Slab");
 	used = kernel_used_kb();
 
-	open_cid_close(_metadata, CYCLES, test_cid(0));
+	open_cid_close(_metadata, CYCLES, fg_unique_cid(0));
 
 	/*
 	 * RCU and the freeing of worker tasks lag behind a little; host
