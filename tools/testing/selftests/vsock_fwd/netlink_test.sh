@@ -92,6 +92,18 @@ guest_cmd() { # CMD: prints the answer
 	read -r -t 30 -u "${GUEST[0]}" line
 	echo "$line"
 }
+# guest_hb CID PORT: the heartbeat, retried while the parent that was just
+# started in the background may not listen yet.
+guest_hb() {
+	local ans tries=0
+	while :; do
+		ans=$(guest_cmd "hb $1 $2")
+		[ "$ans" = "err ECONNRESET" ] && [ $tries -lt 25 ] || break
+		tries=$((tries + 1))
+		sleep 0.2
+	done
+	echo "$ans"
+}
 guest_stop() {
 	[ -n "$guest_pid" ] || return 0
 	echo quit >&"${GUEST[1]}"
@@ -188,8 +200,7 @@ finish unprivileged_show_not_change
 # 6. heartbeat answers the fake enclave at CID 3 (the rule sends it here).
 "$tool" -j heartbeat 9000 count 1 > "$tmp/hb" 2>&1 &
 hb=$!
-sleep 0.5
-ans=$(guest_cmd "hb 3 9000")
+ans=$(guest_hb 3 9000)
 check "enclave got 0xB7 back [$ans]" test "$ans" = ok
 check "heartbeat exits 0" wait $hb
 check "logged the enclave" jqt "$tmp/hb" '.event == "heartbeat" and .cid == 10 and .ok == true'
@@ -198,7 +209,6 @@ finish heartbeat_answers_enclave
 # 7. Rules change a live device's forwarding, shown by traffic.
 "$tool" heartbeat 9000 > "$tmp/hb2" 2>&1 &
 hb=$!
-sleep 0.5
 before=$("$tool" -j show 10 | jq '.[0].stats.out_pkts')
 check "del" rc 0 "$tool" del 10
 ans=$(guest_cmd "connect 3 9000")
@@ -206,7 +216,7 @@ check "no forward: parent unreachable [$ans]" test "${ans%% *}" = err
 "$tool" -j show 10 > "$tmp/show.json"
 check "forward off" jqt "$tmp/show.json" '.[0].forward == null'
 check "set on live device" rc 0 "$tool" set 10 parent 2
-ans=$(guest_cmd "hb 3 9000")
+ans=$(guest_hb 3 9000)
 check "forward: parent answers [$ans]" test "$ans" = ok
 "$tool" -j show 10 > "$tmp/show.json"
 check "counted out" jqt "$tmp/show.json" ".[0].stats.out_pkts > $before"
