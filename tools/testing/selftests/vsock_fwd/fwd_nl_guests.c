@@ -13,6 +13,8 @@
  *                     "ok", or "err ERRNO" (e.g. ETIMEDOUT, ECONNRESET)
  *   hb CID PORT       the Nitro heartbeat: connect, send 0xB7, expect 0xB7
  *                     back: "ok", or "err ERRNO", or "err BYTE 0xNN"
+ *   fwd ALIAS TARGET  VHOST_VSOCK_SET_FORWARD on the first guest's device
+ *                     (TARGET 0 turns it off): "ok" or "err ERRNO"
  *   quit (or EOF)     close every guest and exit
  */
 #define _GNU_SOURCE
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include <linux/vhost.h>
+#include <linux/vhost_fwd.h>
 
 #include "fake_guest.h"
 
@@ -158,6 +161,18 @@ int main(int argc, char **argv)
 				printf("ok\n");
 				fg_conn_free(c);
 			}
+		} else if (!strcmp(cmd, "fwd")) {
+			struct vhost_vsock_forward fwd = {
+				.alias_cid = port ? cid : 0,
+				.target_cid = port,
+			};
+
+			ret = fg_ioctl(fg_fd(guests[0]),
+				       VHOST_VSOCK_SET_FORWARD, &fwd);
+			if (ret)
+				printf("err %s\n", err_name(-ret));
+			else
+				printf("ok\n");
 		} else if (!strcmp(cmd, "hb")) {
 			heartbeat(guests[0], cid, port);
 		} else {

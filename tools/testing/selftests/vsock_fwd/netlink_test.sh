@@ -28,7 +28,7 @@ raw_cases=(u8_for_u32 u64_for_u32 nested_flag_on_u32 attr_len_below_header
 	still_works_after)
 n=0 failed=0
 echo "TAP version 13"
-echo "1..$((11 + ${#raw_cases[@]}))"
+echo "1..$((12 + ${#raw_cases[@]}))"
 
 # result NAME STATUS [WHY]: one TAP line; the why goes before it.
 result() {
@@ -231,7 +231,28 @@ kill $hb 2> /dev/null
 wait $hb 2> /dev/null
 finish rule_changes_live_forwarding
 
-# 8. monitor saw the device appear, its forward change, and vanish.
+# 8. A forward set by the VMM's ioctl, and rules over it.
+ans=$(guest_cmd "fwd 3 2")
+check "ioctl [$ans]" test "$ans" = ok
+"$tool" -j show 10 > "$tmp/show.json"
+check "source ioctl" jqt "$tmp/show.json" '.[0].forward.source == "ioctl" and .[0].forward.target_cid == 2'
+check "rule over it" rc 0 "$tool" set 10 parent 2 alias 4 strict
+"$tool" -j show 10 > "$tmp/show.json"
+check "source rule" jqt "$tmp/show.json" '.[0].forward.source == "rule" and .[0].forward.alias_cid == 4'
+ans=$(guest_cmd "fwd 3 2")
+check "ioctl again [$ans]" test "$ans" = ok
+"$tool" -j show 10 > "$tmp/show.json"
+check "ioctl wins again" jqt "$tmp/show.json" '.[0].forward.source == "ioctl" and .[0].forward.alias_cid == 3'
+check "del rule" rc 0 "$tool" del 10
+"$tool" -j show 10 > "$tmp/show.json"
+check "ioctl forward stays" jqt "$tmp/show.json" '.[0].forward.source == "ioctl"'
+ans=$(guest_cmd "fwd 0 0")
+check "ioctl off [$ans]" test "$ans" = ok
+"$tool" -j show 10 > "$tmp/show.json"
+check "off" jqt "$tmp/show.json" '.[0].forward == null'
+finish ioctl_and_rules
+
+# 9. monitor saw the device appear, its forward change, and vanish.
 guest_stop
 sleep 1
 kill $monitor 2> /dev/null
@@ -244,15 +265,17 @@ check "forward off" jqs "$tmp/monitor" \
 	'any(.[]; .event == "forward" and .forward == null)'
 check "forward to 77" jqs "$tmp/monitor" \
 	'any(.[]; .event == "forward" and .forward.target_cid == 77)'
+check "ioctl forward" jqs "$tmp/monitor" \
+	'any(.[]; .event == "forward" and .forward.source == "ioctl")'
 check "del last" jqs "$tmp/monitor" '.[-1] == {"event": "del", "cid": 10}'
 finish monitor_sees_device
 
-# 9. show of a device that does not exist.
+# 10. show of a device that does not exist.
 check "exits 1" rc 1 "$tool" show 10
 check "says what to do" grepq "vsock-fwd show" "$tmp/err"
 finish show_absent_device
 
-# 10. A dump of 500 devices comes back whole and in order.
+# 11. A dump of 500 devices comes back whole and in order.
 check "start 500 devices" guest_start -b -c 1000 -n 500
 "$tool" -j show > "$tmp/dump.json"
 check "500 devices" jqt "$tmp/dump.json" 'length == 500'
@@ -264,7 +287,7 @@ guest_stop
 check "all gone" jqt "$tmp/dump.json" '. == []'
 finish dump_500_devices_in_order
 
-# 11. Rules in bulk: a rule dump over several messages, in order.
+# 12. Rules in bulk: a rule dump over several messages, in order.
 for cid in $(shuf -i 2000-2029); do
 	"$tool" set "$cid" parent 2 || why+="set $cid failed; "
 done
@@ -275,7 +298,7 @@ for cid in $(shuf -i 2000-2029); do
 done
 finish rule_dump_in_order
 
-# 12. Hand-made malformed messages get EINVAL (or ERANGE for values out
+# 13. Hand-made malformed messages get EINVAL (or ERANGE for values out
 # of range) and the family keeps working.
 "$raw" > "$tmp/raw" 2>&1
 for c in "${raw_cases[@]}"; do
