@@ -57,7 +57,7 @@ TEST(set_guest_cid)
 
 	fd = fg_dev_open();
 	ASSERT_LE(0, fd);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, fg_set_cid(fd, bad[i]))
 			TH_LOG("CID %#llx", (unsigned long long)bad[i]);
 	/* No owner is needed; setting the same CID again or a new one works. */
@@ -335,7 +335,7 @@ TEST_F_TIMEOUT(guest, misaddressed_dropped, 60)
 	h.src_cid = VMADDR_CID_ANY;
 	ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0, TIMEOUT_MS));
 	h.src_cid = self->cid;
-	for (i = 0; i < sizeof(bad_dst) / sizeof(bad_dst[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_dst); i++) {
 		h.dst_cid = bad_dst[i];
 		ASSERT_EQ(0, fg_send_pkt(self->g, &h, NULL, 0, TIMEOUT_MS));
 	}
@@ -502,7 +502,7 @@ TEST_F_TIMEOUT(guest, bulk_64mib, 600)
 
 /* Message sizes around the packet and buffer limits. */
 static const size_t msg_sizes[] = { 1, 100, 4096, 65536, 65537, 200000 };
-#define N_MSGS	(sizeof(msg_sizes) / sizeof(msg_sizes[0]))
+#define N_MSGS	ARRAY_SIZE(msg_sizes)
 
 TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 {

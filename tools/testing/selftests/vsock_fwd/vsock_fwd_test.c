@@ -84,7 +84,7 @@ TEST(forward_einval)
 	EXPECT_EQ(0ULL, f.alias_cid | f.target_cid | f.flags | f.reserved);
 
 	ASSERT_EQ(0, fg_set_cid(fd, cid));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		f = bad[i];
 		EXPECT_EQ(-EINVAL, fg_ioctl(fd, VHOST_VSOCK_SET_FORWARD, &f))
 			TH_LOG("case %u", i);
@@ -200,17 +200,17 @@ FIXTURE_TEARDOWN(fwd)
 			fg_close(self->g[i]);
 }
 
-/* Start guest n of the fixture, with the CID fg_unique_cid(n). */
-static struct fg_guest *guest(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(fwd) *self, unsigned int n)
+/* Start guest n of the fixture in *gp, with the CID fg_unique_cid(n). */
+static struct fg_guest *start(struct __test_metadata *_metadata,
+			      struct fg_guest **gp, unsigned int n)
 {
-	int ret = fg_start_cid(fg_unique_cid(n), &self->g[n]);
+	int ret = fg_start_cid(fg_unique_cid(n), gp);
 
-	ASSERT_EQ(0, ret) TH_LOG("guest %u: %s", n, strerror(-ret));
-	return self->g[n];
+	ASSERT_EQ(0, ret) TH_LOG("fake guest %u: %s", n, strerror(-ret));
+	return *gp;
 }
 
-#define GUEST(n)	guest(_metadata, self, n)
+#define GUEST(n)	start(_metadata, &self->g[n], n)
 #define CID(n)		fg_unique_cid(n)
 
 /* Checked data both ways between two ends. */
@@ -368,7 +368,7 @@ TEST_F(fwd, forward_before_running)
 }
 
 static const size_t msg_sizes[] = { 1, 4096, 65537, 200000 };
-#define N_MSGS	(sizeof(msg_sizes) / sizeof(msg_sizes[0]))
+#define N_MSGS	ARRAY_SIZE(msg_sizes)
 
 TEST_F(fwd, seqpacket)
 {
