@@ -17,6 +17,7 @@
 #include <linux/atomic.h>
 #include <linux/capability.h>
 #include <linux/hashtable.h>
+#include <linux/jhash.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -48,6 +49,14 @@
  * make the host queue unbounded memory on behalf of another.
  */
 #define VSOCK_FWD_MAX_QUEUED	128
+/*
+ * Streams between a guest and its guest target remembered per guest, so
+ * that both ends get a reset when the other goes away instead of waiting
+ * forever. A stream that finds no free slot among the probed ones evicts
+ * one: it then ends by a reset only when one of its ends next sends.
+ */
+#define VSOCK_FWD_FLOWS		256
+#define VSOCK_FWD_FLOW_PROBES	4
 
 enum {
 	VSOCK_FWD_FEATURES = VHOST_FEATURES |
@@ -77,6 +86,18 @@ struct vsock_fwd_route {
 	u32 stale_alias;
 	u32 stale_target;
 	struct rcu_head rcu;
+};
+
+/**
+ * struct vsock_fwd_flow - a stream between a guest and its guest target
+ * @port: the guest's port
+ * @peer_port: the target's port
+ * @type: VIRTIO_VSOCK_TYPE_*; 0 for a free slot
+ */
+struct vsock_fwd_flow {
+	u32 port;
+	u32 peer_port;
+	u16 type;
 };
 
 /**
@@ -112,6 +133,8 @@ struct vsock_fwd_pcpu_stats {
  * @fwd_source: where @route came from, &enum vsock_fwd_source
  * @owner: thread group that called VHOST_SET_OWNER, NULL before
  * @owner_comm: its command name then
+ * @flows_lock: protects @flows
+ * @flows: streams between this guest and its guest target, by port hash
  */
 struct vsock_fwd_dev {
 	struct vhost_dev dev;
@@ -150,6 +173,11 @@ struct vsock_fwd_dev {
 	/* Set once under vsock_fwd_mutex, read under it; put at release. */
 	struct pid *owner;
 	char owner_comm[TASK_COMM_LEN];
+
+	/* Taken by the TX workers of both ends of a stream, BH off. */
+	spinlock_t flows_lock;
+	/* Under flows_lock. */
+	struct vsock_fwd_flow flows[VSOCK_FWD_FLOWS];
 };
 
 /**
@@ -674,6 +702,76 @@ static void vsock_fwd_reset_host_stream(struct sock *sk)
 
 /* ---- this guest to the host and other guests: the TX ring ---- */
 
+/*
+ * Note a connection being opened or reset between @child and its guest
+ * target, from the header of a packet forwarded between them. Only
+ * connection setup and reset take the lock; data packets return at once.
+ */
+static void vsock_fwd_track(struct vsock_fwd_dev *child,
+			    const struct virtio_vsock_hdr *hdr,
+			    u32 port, u32 peer_port)
+{
+	u16 op = le16_to_cpu(hdr->op);
+	struct vsock_fwd_flow *flow, *free = NULL;
+	unsigned int home, i;
+
+	if (op != VIRTIO_VSOCK_OP_REQUEST && op != VIRTIO_VSOCK_OP_RESPONSE &&
+	    op != VIRTIO_VSOCK_OP_RST)
+		return;
+
+	home = jhash_2words(port, peer_port, 0);
+	spin_lock_bh(&child->flows_lock);
+	for (i = 0; i < VSOCK_FWD_FLOW_PROBES; i++) {
+		flow = &child->flows[(home + i) % VSOCK_FWD_FLOWS];
+		if (flow->type && flow->port == port &&
+		    flow->peer_port == peer_port)
+			break;
+		if (!flow->type && !free)
+			free = flow;
+	}
+
+	if (i < VSOCK_FWD_FLOW_PROBES) {
+		if (op == VIRTIO_VSOCK_OP_RST)
+			flow->type = 0;
+	} else if (op != VIRTIO_VSOCK_OP_RST) {
+		flow = free ?: &child->flows[home % VSOCK_FWD_FLOWS];
+		flow->port = port;
+		flow->peer_port = peer_port;
+		flow->type = le16_to_cpu(hdr->type);
+	}
+	spin_unlock_bh(&child->flows_lock);
+}
+
+/*
+ * End the streams between @child and its guest target: the child gets a
+ * reset from @alias unless that is 0, and @parent, unless NULL, one from
+ * the child. Under vsock_fwd_mutex, which keeps both devices alive.
+ */
+static void vsock_fwd_reset_flows(struct vsock_fwd_dev *child, u32 alias,
+				  struct vsock_fwd_dev *parent)
+{
+	struct vsock_fwd_flow *flow;
+	size_t i;
+
+	lockdep_assert_held(&vsock_fwd_mutex);
+
+	spin_lock_bh(&child->flows_lock);
+	for (i = 0; i < ARRAY_SIZE(child->flows); i++) {
+		flow = &child->flows[i];
+		if (!flow->type)
+			continue;
+		if (alias)
+			vsock_fwd_queue_rst(child, alias, flow->peer_port,
+					    flow->port, flow->type, GFP_ATOMIC);
+		if (parent)
+			vsock_fwd_queue_rst(parent, child->guest_cid,
+					    flow->port, flow->peer_port,
+					    flow->type, GFP_ATOMIC);
+		flow->type = 0;
+	}
+	spin_unlock_bh(&child->flows_lock);
+}
+
 /* A strict guest hears from its parent only. Under RCU. */
 static bool vsock_fwd_accepts(struct vsock_fwd_dev *peer, u64 src)
 {
@@ -721,6 +819,8 @@ vsock_fwd_route_tx(struct vsock_fwd_dev *vfd, struct sk_buff *skb,
 			return VSOCK_FWD_RESET;
 		}
 		hdr->dst_cid = cpu_to_le64(rt->target);
+		vsock_fwd_track(vfd, hdr, le32_to_cpu(hdr->src_port),
+				le32_to_cpu(hdr->dst_port));
 		vsock_fwd_count(vfd, VSOCK_FWD_STAT_OUT, skb->len);
 		*peerp = peer;
 		return VSOCK_FWD_GUEST;
@@ -758,6 +858,8 @@ vsock_fwd_route_tx(struct vsock_fwd_dev *vfd, struct sk_buff *skb,
 			return VSOCK_FWD_RESET;
 		}
 		hdr->src_cid = cpu_to_le64(peer_rt->alias);
+		vsock_fwd_track(peer, hdr, le32_to_cpu(hdr->dst_port),
+				le32_to_cpu(hdr->src_port));
 		vsock_fwd_count(peer, VSOCK_FWD_STAT_IN, skb->len);
 		*peerp = peer;
 		return VSOCK_FWD_GUEST;
@@ -1117,8 +1219,9 @@ static int vsock_fwd_check_forward(const struct vhost_vsock_forward *fwd)
 
 /*
  * Replace the forward of @vfd, already checked by vsock_fwd_check_forward().
- * Streams the change cuts off end with a reset: host sockets are reset now,
- * guest ends when they next send (stale_alias, stale_target).
+ * Streams the change cuts off end with a reset: host sockets and tracked
+ * streams with a guest now, the others when their guest end next sends
+ * (stale_alias, stale_target).
  */
 static int vsock_fwd_set_route(struct vsock_fwd_dev *vfd,
 			       const struct vhost_vsock_forward *fwd)
@@ -1160,6 +1263,10 @@ static int vsock_fwd_set_route(struct vsock_fwd_dev *vfd,
 		vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX],
 				    &vfd->send_pkt_work);
 	}
+	if (old->target && old->target != VMADDR_CID_HOST &&
+	    (rt->target != old->target || rt->alias != old->alias))
+		vsock_fwd_reset_flows(vfd, old->alias,
+				      vsock_fwd_lookup(old->target));
 
 	kfree_rcu(old, rcu);
 	return 0;
@@ -1361,6 +1468,7 @@ static int vsock_fwd_open(struct inode *inode, struct file *file)
 		       VSOCK_FWD_PKT_WEIGHT, VSOCK_FWD_WEIGHT, true, NULL);
 
 	skb_queue_head_init(&vfd->send_pkt_queue);
+	spin_lock_init(&vfd->flows_lock);
 	vhost_work_init(&vfd->send_pkt_work, vsock_fwd_send_pkt_work);
 	file->private_data = vfd;
 	return 0;
@@ -1374,6 +1482,23 @@ err_free_dev:
 	return -ENOMEM;
 }
 
+/* Reset the streams of a closing guest with its parent and its children. */
+static void vsock_fwd_release_flows(struct vsock_fwd_dev *vfd)
+{
+	const struct vsock_fwd_route *rt = vsock_fwd_route_locked(vfd);
+	struct vsock_fwd_dev *child;
+	int bkt;
+
+	if (rt->target && rt->target != VMADDR_CID_HOST)
+		vsock_fwd_reset_flows(vfd, 0, vsock_fwd_lookup(rt->target));
+
+	hash_for_each(vsock_fwd_table, bkt, child, hash) {
+		rt = vsock_fwd_route_locked(child);
+		if (rt->target == vfd->guest_cid)
+			vsock_fwd_reset_flows(child, rt->alias, NULL);
+	}
+}
+
 static int vsock_fwd_release(struct inode *inode, struct file *file)
 {
 	struct vsock_fwd_dev *vfd = file->private_data;
@@ -1381,6 +1506,7 @@ static int vsock_fwd_release(struct inode *inode, struct file *file)
 	mutex_lock(&vsock_fwd_mutex);
 	if (vfd->guest_cid) {
 		hash_del_rcu(&vfd->hash);
+		vsock_fwd_release_flows(vfd);
 		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL,
 				     vfd->guest_cid);
 	}
@@ -1453,33 +1579,6 @@ static struct miscdevice vsock_fwd_misc = {
 };
 
 /* ---- interface for control planes, see vsock_fwd.h ---- */
-
-/**
- * vsock_fwd_set_forward_by_cid() - set the forward of a guest's device
- * @guest_cid: the guest
- * @fwd: the forward, with the same rules as VHOST_VSOCK_SET_FORWARD
- *
- * The caller has checked that it may (CAP_NET_ADMIN).
- *
- * Return: 0, -ENODEV if no device has @guest_cid, or an error of
- * VHOST_VSOCK_SET_FORWARD.
- */
-int vsock_fwd_set_forward_by_cid(u32 guest_cid,
-				 const struct vhost_vsock_forward *fwd)
-{
-	struct vsock_fwd_dev *vfd;
-	int ret;
-
-	ret = vsock_fwd_check_forward(fwd);
-	if (ret)
-		return ret;
-
-	mutex_lock(&vsock_fwd_mutex);
-	vfd = vsock_fwd_lookup(guest_cid);
-	ret = vfd ? vsock_fwd_set_route(vfd, fwd) : -ENODEV;
-	mutex_unlock(&vsock_fwd_mutex);
-	return ret;
-}
 
 /**
  * vsock_fwd_apply_rule() - give a guest's device the forward of a rule

@@ -71,8 +71,6 @@ struct vsock_fwd_dev_walk {
 		  const struct vsock_fwd_dev_info *info);
 };
 
-int vsock_fwd_set_forward_by_cid(u32 guest_cid,
-				 const struct vhost_vsock_forward *fwd);
 int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd);
 int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info);
 int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk);
