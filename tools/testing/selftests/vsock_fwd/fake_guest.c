@@ -684,7 +684,7 @@ static int fg_setup(struct fg_guest *g, const struct fg_config *cfg)
 		struct vhost_memory_region region;
 	} mt = {};
 	const size_t rings = FG_NQ * 3 * FG_PAGE;
-	uint64_t offered;
+	uint64_t offered, wanted;
 	unsigned int i;
 	int ret;
 
@@ -695,9 +695,17 @@ static int fg_setup(struct fg_guest *g, const struct fg_config *cfg)
 	if (ret)
 		return ret;
 	/* What this driver implements: no event index, no indirect. */
-	g->features = offered & ~cfg->features_clear &
-		((1ULL << VIRTIO_F_VERSION_1) |
-		 (1ULL << VIRTIO_VSOCK_F_SEQPACKET));
+	wanted = (1ULL << VIRTIO_F_VERSION_1) |
+		 (1ULL << VIRTIO_VSOCK_F_SEQPACKET);
+	if (cfg->iotlb) {
+		uint64_t backend = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+
+		ret = fg_ioctl(g->fd, VHOST_SET_BACKEND_FEATURES, &backend);
+		if (ret)
+			return ret;
+		wanted |= 1ULL << VIRTIO_F_ACCESS_PLATFORM;
+	}
+	g->features = offered & ~cfg->features_clear & wanted;
 	ret = fg_ioctl(g->fd, VHOST_SET_FEATURES, &g->features);
 	if (ret)
 		return ret;
@@ -716,6 +724,8 @@ static int fg_setup(struct fg_guest *g, const struct fg_config *cfg)
 	mt.region.userspace_addr = (uintptr_t)g->arena;
 	mt.region.memory_size = g->arena_size;
 	ret = fg_ioctl(g->fd, VHOST_SET_MEM_TABLE, &mt);
+	if (!ret && cfg->iotlb)
+		ret = fg_iotlb_map(g);
 	if (ret)
 		return ret;
 
@@ -868,6 +878,55 @@ void fg_pause_rx(struct fg_guest *g, bool paused)
 	g->rx_paused = paused;
 	pthread_mutex_unlock(&g->lock);
 	fg_wake_pump(g);
+}
+
+static int fg_iotlb_msg(struct fg_guest *g, uint8_t type)
+{
+	struct vhost_msg_v2 msg = {
+		.type = VHOST_IOTLB_MSG_V2,
+		.iotlb = {
+			.iova = (uintptr_t)g->arena,
+			.size = g->arena_size,
+			.uaddr = (uintptr_t)g->arena,
+			.perm = VHOST_ACCESS_RW,
+			.type = type,
+		},
+	};
+	ssize_t n = write(g->fd, &msg, sizeof(msg));
+
+	if (n < 0)
+		return -errno;
+	return n == sizeof(msg) ? 0 : -EIO;
+}
+
+int fg_iotlb_map(struct fg_guest *g)
+{
+	return fg_iotlb_msg(g, VHOST_IOTLB_UPDATE);
+}
+
+int fg_iotlb_unmap(struct fg_guest *g)
+{
+	return fg_iotlb_msg(g, VHOST_IOTLB_INVALIDATE);
+}
+
+int fg_iotlb_wait_miss(struct fg_guest *g, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
+	struct vhost_msg_v2 msg;
+	uintptr_t start = (uintptr_t)g->arena;
+	ssize_t n;
+
+	n = poll(&pfd, 1, timeout_ms);
+	if (n <= 0)
+		return n ? -errno : -ETIMEDOUT;
+	n = read(g->fd, &msg, sizeof(msg));
+	if (n < 0)
+		return -errno;
+	if (n != sizeof(msg) || msg.type != VHOST_IOTLB_MSG_V2 ||
+	    msg.iotlb.type != VHOST_IOTLB_MISS ||
+	    msg.iotlb.iova < start || msg.iotlb.iova >= start + g->arena_size)
+		return -EBADMSG;
+	return 0;
 }
 
 /* ---- raw packets ---- */

@@ -67,6 +67,12 @@ struct fg_config {
 	uint64_t features_clear;
 	/* Do not set VHOST_VSOCK_SET_RUNNING (the device is left stopped). */
 	bool no_running;
+	/*
+	 * Negotiate VIRTIO_F_ACCESS_PLATFORM with VHOST_BACKEND_F_IOTLB_MSG_V2
+	 * and map the arena through the device IOTLB (identity), as a VMM
+	 * with a vIOMMU does, instead of relying on the memory table.
+	 */
+	bool iotlb;
 };
 
 /*
@@ -101,6 +107,15 @@ int fg_start_cid(uint64_t cid, struct fg_guest **gp);
 int fg_fd(const struct fg_guest *g);
 uint64_t fg_cid(const struct fg_guest *g);
 uint64_t fg_features(const struct fg_guest *g);
+/*
+ * Device IOTLB (fg_config.iotlb): map the whole arena, or invalidate it
+ * so that the device has to ask; fg_iotlb_wait_miss() waits for the
+ * device's VHOST_IOTLB_MISS message: 0 if it names an address in the
+ * arena, -EBADMSG for anything else, -ETIMEDOUT.
+ */
+int fg_iotlb_map(struct fg_guest *g);
+int fg_iotlb_unmap(struct fg_guest *g);
+int fg_iotlb_wait_miss(struct fg_guest *g, int timeout_ms);
 /* Reply RST to packets that match no connection or listener (default on). */
 void fg_set_auto_rst(struct fg_guest *g, bool on);
 /*

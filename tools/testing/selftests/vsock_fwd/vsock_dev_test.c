@@ -559,6 +559,48 @@ TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 	close(lfd);
 }
 
+/*
+ * With VIRTIO_F_ACCESS_PLATFORM the device reaches guest memory through its
+ * IOTLB, which the VMM fills over write() and which asks for what it misses
+ * over read(), as QEMU with a vIOMMU does.
+ */
+TEST(iotlb)
+{
+	struct fg_config cfg = { .cid = fg_unique_cid(0), .iotlb = true };
+	struct pollfd pfd = { .events = POLLIN };
+	struct fg_guest *g;
+	struct fg_conn *c;
+	uint32_t port;
+	int lfd, fd;
+	char byte;
+
+	ASSERT_EQ(0, fg_start(&cfg, &g));
+	ASSERT_TRUE(!!(fg_features(g) & (1ULL << VIRTIO_F_ACCESS_PLATFORM)));
+	lfd = fg_host_listen(SOCK_STREAM, &port);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, fg_connect(g, VIRTIO_VSOCK_TYPE_STREAM, VMADDR_CID_HOST,
+				port, TIMEOUT_MS, &c));
+	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	ASSERT_EQ(0, exchange(c, fd, 100000));
+
+	/* Without mappings the next packet waits for the VMM's answer. */
+	ASSERT_EQ(0, fg_iotlb_unmap(g));
+	ASSERT_EQ(1, fg_send(c, "x", 1, TIMEOUT_MS));
+	ASSERT_EQ(0, fg_iotlb_wait_miss(g, TIMEOUT_MS));
+	pfd.fd = fd;
+	EXPECT_EQ(0, poll(&pfd, 1, QUIET_MS));
+	ASSERT_EQ(0, fg_iotlb_map(g));
+	ASSERT_EQ(1, read(fd, &byte, 1));
+	EXPECT_EQ('x', byte);
+
+	fg_conn_free(c);
+	close(fd);
+	close(lfd);
+	fg_close(g);
+}
+
 /* Without VIRTIO_VSOCK_F_SEQPACKET there is no SEQPACKET either way. */
 TEST(seqpacket_needs_feature)
 {
