@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [--quick] [--tap] [--rounds N] [--time MS] [--sizes B,...]
+#          [--idle N] [--json FILE]
+#
+# Runs in the test VM booted with --module none (vm/run.sh), as root, from
+# the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd in
+# turn, ROUNDS times, swapping which goes first every round, and measures
+# each with build/bench/vsock_fwd_bench; then prints the table of medians,
+# spread and ratios paired by round, and the JSON, each line prefixed with
+# "BENCH-JSON " so that the host can take it from the output (the VM's
+# root is read-only), or writes it to FILE.
+#
+#   --rounds N   stock/ours rounds (default 6)
+#   --time MS    length of each measurement (default 1000)
+#   --sizes LIST write sizes of the throughput tests (default 4096,65536)
+#   --idle N     idle devices of the scaling cases (default 500)
+#   --quick      one short round: proves that everything runs (make check)
+#   --tap        TAP, one result per case (ran and gave sane numbers)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../../.." && pwd)
+bin=${BENCH_OUTPUT:-$top/build/bench}/vsock_fwd_bench
+module=$here/../vm/module.sh
+
+rounds=6 time=1000 sizes=4096,65536 idle=500 tap=0 json=
+usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--rounds) rounds=$2; shift 2 ;;
+	--time) time=$2; shift 2 ;;
+	--sizes) sizes=$2; shift 2 ;;
+	--idle) idle=$2; shift 2 ;;
+	--json) json=$2; shift 2 ;;
+	--quick) rounds=1 time=100; shift ;;
+	--tap) tap=1; shift ;;
+	*) usage ;;
+	esac
+done
+
+# Progress goes where TAP consumers ignore it.
+say() { echo "# $*"; }
+
+[ -x "$bin" ] || { say "bench.sh: $bin missing (make -C $here)"; exit 2; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+samples=$work/samples
+{
+	echo "config rounds $rounds"
+	echo "config time_ms $time"
+	echo "config sizes $sizes"
+	echo "config idle $idle"
+	echo "config kernel $(uname -r)"
+	echo "config cpus $(nproc)"
+} > "$samples"
+
+# Neither may hold the host-to-guest transport when the other loads.
+for m in stock ours; do
+	"$module" unload "$m"
+done
+
+start=$SECONDS
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then order="stock ours"; else order="ours stock"; fi
+	for m in $order; do
+		say "round $r/$rounds: $m ($((SECONDS - start)) s)"
+		if ! "$module" load "$m" > "$work/load" 2>&1; then
+			echo "error $m loading: $(tr '\n' ' ' < "$work/load")" >> "$samples"
+			continue
+		fi
+		rc=0
+		"$bin" run --module "$m" --round "$r" --time "$time" \
+			--sizes "$sizes" --idle "$idle" >> "$samples" || rc=$?
+		[ $rc -eq 0 ] || echo "error $m run exited with status $rc" >> "$samples"
+		if ! "$module" unload "$m" > "$work/unload" 2>&1; then
+			echo "error $m unloading: $(tr '\n' ' ' < "$work/unload")" >> "$samples"
+		fi
+	done
+done
+say "measured in $((SECONDS - start)) s"
+
+report=(report --json "$work/bench.json")
+[ $tap = 0 ] || report+=(--tap)
+"$bin" "${report[@]}" < "$samples"
+if [ -n "$json" ]; then
+	cp "$work/bench.json" "$json"
+elif [ $tap = 0 ]; then
+	sed 's/^/BENCH-JSON /' "$work/bench.json"
+fi
