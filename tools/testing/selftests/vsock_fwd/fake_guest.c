@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1320,6 +1321,73 @@ bool fg_conn_was_reset(struct fg_conn *c)
 	reset = c->reset;
 	pthread_mutex_unlock(&c->g->lock);
 	return reset;
+}
+
+/* ---- floods ---- */
+
+static void *fg_flood_run(void *arg)
+{
+	struct fg_flood *f = arg;
+	char *buf = malloc(f->len ? f->len : 1);
+	unsigned int i;
+
+	f->ret = buf ? 0 : -ENOMEM;
+	for (i = 0; !f->ret && i < f->count; i++) {
+		fg_pattern(buf, f->len, f->seed, (uint64_t)i * f->len);
+		f->ret = fg_send_pkt(f->g, &f->hdr, buf, f->len, 60000);
+		if (!f->ret)
+			__atomic_store_n(&f->sent, i + 1, __ATOMIC_RELEASE);
+	}
+	free(buf);
+	return NULL;
+}
+
+int fg_flood_start(struct fg_flood *f)
+{
+	f->sent = 0;
+	f->ret = 0;
+	return -pthread_create(&f->thread, NULL, fg_flood_run, f);
+}
+
+unsigned int fg_flood_wait_stall(struct fg_flood *f, int stall_ms,
+				 int timeout_ms)
+{
+	unsigned int last = 0, now = 0;
+	int waited;
+
+	for (waited = 0; waited < timeout_ms; waited += stall_ms) {
+		usleep(stall_ms * 1000);
+		now = __atomic_load_n(&f->sent, __ATOMIC_ACQUIRE);
+		if ((now == last && now) || now == f->count)
+			break;
+		last = now;
+	}
+	return now;
+}
+
+int fg_flood_join(struct fg_flood *f)
+{
+	pthread_join(f->thread, NULL);
+	return f->ret;
+}
+
+long fg_meminfo_kb(const char *key)
+{
+	size_t klen = strlen(key);
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			val = atol(line + klen + 1);
+			break;
+		}
+	fclose(f);
+	return val;
 }
 
 /* ---- test data ---- */

@@ -23,6 +23,7 @@
 #ifndef FAKE_GUEST_H
 #define FAKE_GUEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -193,6 +194,36 @@ uint64_t fg_conn_peer_cid(const struct fg_conn *c);
 uint32_t fg_conn_peer_port(const struct fg_conn *c);
 /* Whether the peer ended the connection with RST. */
 bool fg_conn_was_reset(struct fg_conn *c);
+
+/*
+ * A flood: a thread sends count packets with header hdr and len bytes of
+ * payload each (the pattern seeded by seed, packet i at offset i * len),
+ * as fast as the device takes them, credit or not.
+ */
+struct fg_flood {
+	struct fg_guest *g;
+	struct fg_hdr hdr;
+	unsigned int count;
+	size_t len;
+	uint64_t seed;
+	/* Filled in: */
+	unsigned int sent;
+	int ret;
+	pthread_t thread;
+};
+
+int fg_flood_start(struct fg_flood *f);
+/*
+ * Wait until the sender makes no progress for stall_ms (the device paused
+ * it) or is done; returns the packets sent so far.
+ */
+unsigned int fg_flood_wait_stall(struct fg_flood *f, int stall_ms,
+				 int timeout_ms);
+/* Wait for the sender to finish; its first error or 0. */
+int fg_flood_join(struct fg_flood *f);
+
+/* A /proc/meminfo value in kB ("Slab", "MemFree"...), -1 if not found. */
+long fg_meminfo_kb(const char *key);
 
 /* Deterministic test data: fill buf with the stream seeded by seed at pos. */
 void fg_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);

@@ -627,6 +627,50 @@ TEST(seqpacket_needs_feature)
 	fg_close(g);
 }
 
+/*
+ * A guest that sends but does not read makes the host queue replies (here
+ * RSTs); once they fill as many slots as its TX ring has, the device stops
+ * taking its packets instead of queueing more, and catches up when it
+ * reads again. Nothing is lost.
+ */
+TEST_F_TIMEOUT(guest, reply_throttling, 120)
+{
+	struct fg_flood f = {
+		.g = self->g,
+		.count = 1000,
+		.hdr = {
+			.src_cid = self->cid,
+			.dst_cid = VMADDR_CID_HOST,
+			.src_port = 5555,
+			.type = VIRTIO_VSOCK_TYPE_STREAM,
+			.op = VIRTIO_VSOCK_OP_REQUEST,
+		},
+	};
+	unsigned int sent, i;
+	struct fg_pkt *p;
+	int lfd;
+
+	/* A port with no listener, so that every REQUEST gets a RST. */
+	lfd = fg_host_listen(SOCK_STREAM, &f.hdr.dst_port);
+	ASSERT_LE(0, lfd);
+	close(lfd);
+	fg_set_auto_rst(self->g, false);
+	fg_pause_rx(self->g, true);
+	ASSERT_EQ(0, fg_flood_start(&f));
+	sent = fg_flood_wait_stall(&f, 1000, 60000);
+	TH_LOG("paused after %u of %u packets", sent, f.count);
+	EXPECT_LT(sent, f.count);
+
+	fg_pause_rx(self->g, false);
+	ASSERT_EQ(0, fg_flood_join(&f));
+	for (i = 0; i < f.count; i++) {
+		ASSERT_EQ(0, fg_recv_pkt(self->g, &p, TIMEOUT_MS))
+			TH_LOG("RST %u", i);
+		EXPECT_EQ(VIRTIO_VSOCK_OP_RST, p->hdr.op);
+		free(p);
+	}
+}
+
 static int host_outq(int fd)
 {
 	int n;
@@ -692,31 +736,12 @@ TEST_F_TIMEOUT(guest, pending_data_on_close, 60)
 
 /* ---- resources ---- */
 
-static long meminfo_kb(const char *key)
-{
-	size_t klen = strlen(key);
-	char line[256];
-	long val = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = atol(line + klen + 1);
-			break;
-		}
-	fclose(f);
-	return val;
-}
-
 /* Kernel memory that is neither page cache nor free. */
 static long kernel_used_kb(void)
 {
-	return meminfo_kb("MemTotal") - meminfo_kb("MemFree") -
-		meminfo_kb("Buffers") - meminfo_kb("Cached") -
-		meminfo_kb("AnonPages");
+	return fg_meminfo_kb("MemTotal") - fg_meminfo_kb("MemFree") -
+		fg_meminfo_kb("Buffers") - fg_meminfo_kb("Cached") -
+		fg_meminfo_kb("AnonPages");
 }
 
 /* References on whichever vhost-vsock module provides the device. */
@@ -774,7 +799,7 @@ TEST_F_TIMEOUT(slow, open_close_cycles, 600)
 	open_cid_close(_metadata, 50, fg_unique_cid(0));
 	refcnt = module_refcnt();
 	ASSERT_LE(0, refcnt);
-	slab = meminfo_kb("Slab");
+	slab = fg_meminfo_kb("Slab");
 	used = kernel_used_kb();
 
 	open_cid_close(_metadata, CYCLES, fg_unique_cid(0));
@@ -786,7 +811,7 @@ TEST_F_TIMEOUT(slow, open_close_cycles, 600)
 	 */
 	for (i = 0; i < 10; i++) {
 		refcnt_now = module_refcnt();
-		slab_now = meminfo_kb("Slab");
+		slab_now = fg_meminfo_kb("Slab");
 		used_now = kernel_used_kb();
 		if (refcnt_now <= refcnt && slab_now - slab < SLAB_TOL_KB &&
 		    used_now - used < USED_TOL_KB)
