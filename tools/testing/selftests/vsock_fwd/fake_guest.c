@@ -910,24 +910,34 @@ int fg_iotlb_unmap(struct fg_guest *g)
 	return fg_iotlb_msg(g, VHOST_IOTLB_INVALIDATE);
 }
 
-int fg_iotlb_wait_miss(struct fg_guest *g, int timeout_ms)
+static bool fg_in(uint64_t addr, const void *start, size_t len)
+{
+	return addr >= (uintptr_t)start && addr - (uintptr_t)start < len;
+}
+
+int fg_iotlb_wait_miss(struct fg_guest *g, unsigned int vq, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
 	struct vhost_msg_v2 msg;
-	uintptr_t start = (uintptr_t)g->arena;
 	ssize_t n;
 
-	n = poll(&pfd, 1, timeout_ms);
-	if (n <= 0)
-		return n ? -errno : -ETIMEDOUT;
-	n = read(g->fd, &msg, sizeof(msg));
-	if (n < 0)
-		return -errno;
-	if (n != sizeof(msg) || msg.type != VHOST_IOTLB_MSG_V2 ||
-	    msg.iotlb.type != VHOST_IOTLB_MISS ||
-	    msg.iotlb.iova < start || msg.iotlb.iova >= start + g->arena_size)
-		return -EBADMSG;
-	return 0;
+	if (vq >= FG_NQ)
+		return -EINVAL;
+	for (;;) {
+		n = poll(&pfd, 1, timeout_ms);
+		if (n <= 0)
+			return n ? -errno : -ETIMEDOUT;
+		n = read(g->fd, &msg, sizeof(msg));
+		if (n < 0)
+			return -errno;
+		if (n != sizeof(msg) || msg.type != VHOST_IOTLB_MSG_V2 ||
+		    msg.iotlb.type != VHOST_IOTLB_MISS ||
+		    !fg_in(msg.iotlb.iova, g->arena, g->arena_size))
+			return -EBADMSG;
+		if (fg_in(msg.iotlb.iova, g->vq[vq].desc, 3 * FG_PAGE) ||
+		    fg_in(msg.iotlb.iova, g->slots[vq], FG_RING * FG_SLOT))
+			return 0;
+	}
 }
 
 /* ---- raw packets ---- */

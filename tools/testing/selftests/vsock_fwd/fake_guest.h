@@ -109,14 +109,16 @@ int fg_fd(const struct fg_guest *g);
 uint64_t fg_cid(const struct fg_guest *g);
 uint64_t fg_features(const struct fg_guest *g);
 /*
- * Device IOTLB (fg_config.iotlb): map the whole arena, or invalidate it
- * so that the device has to ask; fg_iotlb_wait_miss() waits for the
- * device's VHOST_IOTLB_MISS message: 0 if it names an address in the
- * arena, -EBADMSG for anything else, -ETIMEDOUT.
+ * Device IOTLB (fg_config.iotlb): map the whole arena, or invalidate it so
+ * that the device has to ask. fg_iotlb_wait_miss() reads the device's
+ * VHOST_IOTLB_MISS messages until one is for virtqueue vq's rings or
+ * buffers: 0, -EBADMSG for a message that is not a miss in the arena,
+ * -ETIMEDOUT. The device retries only the misses that were read once
+ * they are answered, as a VMM reads them all.
  */
 int fg_iotlb_map(struct fg_guest *g);
 int fg_iotlb_unmap(struct fg_guest *g);
-int fg_iotlb_wait_miss(struct fg_guest *g, int timeout_ms);
+int fg_iotlb_wait_miss(struct fg_guest *g, unsigned int vq, int timeout_ms);
 /* Reply RST to packets that match no connection or listener (default on). */
 void fg_set_auto_rst(struct fg_guest *g, bool on);
 /*

@@ -588,7 +588,8 @@ TEST(iotlb)
 	/* Without mappings the next packet waits for the VMM's answer. */
 	ASSERT_EQ(0, fg_iotlb_unmap(g));
 	ASSERT_EQ(1, fg_send(c, "x", 1, TIMEOUT_MS));
-	ASSERT_EQ(0, fg_iotlb_wait_miss(g, TIMEOUT_MS));
+	/* TX is virtqueue 1. */
+	ASSERT_EQ(0, fg_iotlb_wait_miss(g, 1, TIMEOUT_MS));
 	pfd.fd = fd;
 	EXPECT_EQ(0, poll(&pfd, 1, QUIET_MS));
 	ASSERT_EQ(0, fg_iotlb_map(g));
