@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest/build-initramfs.sh SRC OUT
+#
+# Build the initramfs of the end-to-end test guests, OUT/initramfs.cpio.gz:
+# nitro-init as /init, busybox (the busybox-static package) for the shell
+# and utilities, our static helpers vsock-echo and vsock-xfer, and
+# upstream's vsock_test and vsock_perf from the extracted linux-source SRC,
+# linked statically. The static programs are also left in OUT/bin, where
+# they run in the test VM as well. Skipped when nothing it is built from
+# changed.
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 SRC OUT" >&2
+	exit 2
+fi
+src=$(realpath "$1")
+out=$(realpath -m "$2")
+here=$(dirname "$(realpath "$0")")
+vsock=$src/tools/testing/vsock
+busybox=/bin/busybox
+work=$out/initramfs
+bin=$out/bin
+
+if [ ! -f "$vsock/vsock_test.c" ] || [ ! -f "$src/usr/gen_init_cpio.c" ]; then
+	echo "error: $src is not a kernel source tree; run 'make source'" >&2
+	exit 1
+fi
+if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
+	echo "error: $busybox is not a static busybox; install busybox-static" >&2
+	exit 1
+fi
+mkdir -p "$out"
+exec 9>"$out/.initramfs.lock"
+flock 9
+
+inputs=$( {
+	make -s -C "$src" kernelversion
+	gcc --version | head -n1
+	cat "$0" "$here"/*.c "$here"/*.h "$busybox" "$src/usr/gen_init_cpio.c" \
+		"$vsock"/*.c "$vsock"/*.h "$vsock"/Makefile
+} | sha256sum | cut -d' ' -f1)
+if [ -f "$out/initramfs.cpio.gz" ] && [ "$(cat "$out/initramfs.inputs" 2>/dev/null)" = "$inputs" ]; then
+	echo "  GUEST   initramfs is up to date: $out/initramfs.cpio.gz"
+	exit 0
+fi
+start=$SECONDS
+rm -rf "$work"
+mkdir -p "$work" "$bin"
+
+echo "  GUEST   initramfs: helpers (nitro-init vsock-echo vsock-xfer)"
+for prog in nitro-init vsock-echo vsock-xfer; do
+	gcc -static -s -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-o "$bin/$prog" "$here/$prog.c" "$here/vsock-util.c"
+done
+
+# Upstream's Makefile, run from a directory laid out like the source tree
+# so that its relative include paths (../../include for tools/include,
+# ../../../usr/include for the uapi headers of this very kernel) resolve;
+# VPATH finds the sources and LDFLAGS links statically. The uapi headers
+# come from 'make headers' into that layout: the build machine's may be
+# older than what vsock_test uses.
+echo "  GUEST   initramfs: vsock_test and vsock_perf from $(basename "$src") (static)"
+vt=$work/vsock/tools/testing/vsock
+mkdir -p "$vt" "$work/vsock/tools"
+ln -s "$src/tools/include" "$work/vsock/tools/include"
+log=$work/vsock.log
+if ! { make -C "$src" O="$work/vsock" ARCH=x86_64 headers &&
+       make -C "$vt" -f "$vsock/Makefile" VPATH="$vsock" LDFLAGS="-static -s" \
+		vsock_test vsock_perf; } >"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	echo "error: building vsock_test failed; full log: $log" >&2
+	exit 1
+fi
+# Static glibc warns that getaddrinfo() may need NSS at run time: not for
+# the numeric addresses the control channel uses.
+cp "$vt/vsock_test" "$vt/vsock_perf" "$bin/"
+
+echo "  GUEST   initramfs: packing"
+gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c"
+list=$work/initramfs.list
+{
+	for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /root; do
+		echo "dir $d 0755 0 0"
+	done
+	echo "dir /tmp 1777 0 0"
+	# The kernel opens it for init's stdin/out/err before devtmpfs exists.
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "file /init $bin/nitro-init 0755 0 0"
+	echo "file /bin/busybox $busybox 0755 0 0"
+	for prog in vsock-echo vsock-xfer vsock_test vsock_perf; do
+		echo "file /bin/$prog $bin/$prog 0755 0 0"
+	done
+	"$busybox" --list-full | grep / | grep -vx 'bin/busybox' |
+		sed 's|^\(.*\)$|slink /\1 /bin/busybox 0777 0 0|'
+} >"$list"
+"$work/gen_init_cpio" -t 0 "$list" | gzip -9 -n >"$out/initramfs.cpio.gz.tmp"
+mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
+echo "$inputs" >"$out/initramfs.inputs"
+echo "  GUEST   initramfs built in $((SECONDS - start))s: $out/initramfs.cpio.gz ($(($(stat -c %s "$out/initramfs.cpio.gz") / 1024)) KiB)"
