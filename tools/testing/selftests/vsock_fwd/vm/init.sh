@@ -16,17 +16,29 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-for d in /tmp /run /var/tmp /var/log /var/lib /mnt /root; do
+# The results share and the repository are parked on /dev while tmpfs goes
+# over the writable places: the repository may be a clone in /tmp.
+mkdir /dev/.out /dev/.top
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out /dev/.out
+# shellcheck source=/dev/null
+. /dev/.out/env
+mount --bind "$TOP" /dev/.top
+writable=(/tmp /run /var/tmp /var/log /var/lib /mnt /root)
+for d in "${writable[@]}"; do
 	mount -t tmpfs tmpfs "$d"
 done
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir /mnt/out
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out /mnt/out
+mount --move /dev/.out /mnt/out
+for d in "${writable[@]}"; do
+	case "$TOP/" in
+	"$d"/*) mkdir -p "$TOP" && mount --move /dev/.top "$TOP" ;;
+	esac
+done
+mountpoint -q /dev/.top && umount /dev/.top
+rmdir /dev/.out /dev/.top
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ip link set lo up 2>/dev/null
 hostname vsockfwd-vm
-
-# shellcheck source=/dev/null
-. /mnt/out/env
 cd "$TOP"
 module=$TOP/tools/testing/selftests/vsock_fwd/vm/module.sh
 
