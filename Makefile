@@ -55,6 +55,7 @@ module: kdir $(if $(filter $(KDIR),$(VHOST_SRC)),,source)
 tools: source
 	$(MAKE) -C $(TOP)/tools/vsock-fwd
 	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC)
+	$(MAKE) -C $(SELFTESTS)/bench
 
 install: all
 	$(KMAKE) modules_install
@@ -81,4 +82,5 @@ clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(SELFTESTS)/vm/warn clean
 	-$(MAKE) -C $(TOP)/tools/vsock-fwd clean
 	-$(MAKE) -C $(SELFTESTS) clean
+	-$(MAKE) -C $(SELFTESTS)/bench clean
 	rm -rf $(BUILD)
