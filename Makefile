@@ -5,6 +5,7 @@
 #   make deps        install what everything below needs (apt)
 #   make             build vhost_vsock_fwd.ko and the tools
 #   make install     install the module (modules_install) and vsock-fwd
+#   make demo        deps, build, and an enclave VM heartbeating its parent
 #   make check       deps, build, style checks, the VM test suites
 #   make vm-shell    a shell in the test VM with our module loaded
 #   make clean
@@ -36,7 +37,8 @@ KSRC = $(BUILD)/linux-$(SRCVER)
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm style vm-shell clean kdir source
+.PHONY: all module tools install deps check check-vm demo demo-vm guest style \
+	vm-shell clean kdir source
 
 all: module tools
 
@@ -71,8 +73,20 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all
+check-vm: all guest
 	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory demo-vm
+
+demo-vm: all guest
+	@echo "Booting the test VM (Debian's 6.12 kernel in QEMU) with vhost_vsock_fwd loaded..."
+	@$(SELFTESTS)/vm/run.sh --module ours --timeout 900 -- scripts/demo-vm.sh
+
+# The small kernel and initramfs of the end-to-end tests' guests.
+guest: source
+	@$(SELFTESTS)/guest/build-kernel.sh $(KSRC) $(BUILD)/guest
+	@$(SELFTESTS)/guest/build-initramfs.sh $(KSRC) $(BUILD)/guest
 
 vm-shell: all
 	$(SELFTESTS)/vm/run.sh --module ours --interactive

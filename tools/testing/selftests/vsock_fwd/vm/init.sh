@@ -16,6 +16,11 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
+# What udev would add: bash's process substitution needs /dev/fd.
+ln -s /proc/self/fd /dev/fd
+ln -s fd/0 /dev/stdin
+ln -s fd/1 /dev/stdout
+ln -s fd/2 /dev/stderr
 # The results share and the repository are parked on /dev while tmpfs goes
 # over the writable places: the repository may be a clone in /tmp.
 mkdir /dev/.out /dev/.top
