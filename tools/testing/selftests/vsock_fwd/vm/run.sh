@@ -109,4 +109,8 @@ if [ -z "$rc" ]; then
 	tail -n 40 "$out/console" >&2
 	exit 125
 fi
+if [ "$rc" -eq 125 ]; then
+	echo "run.sh: the VM failed the run (module load or unload, or a kernel complaint); console tail:" >&2
+	tail -n 40 "$out/console" >&2
+fi
 exit "$rc"
