@@ -28,10 +28,14 @@ log=$out/kernel.log
 jobs=${JOBS:-$(nproc)}
 # Steps (kbuild's CC, LD, AR... lines) of a full build of this config, for
 # the percentage; a rebuild after a fragment change needs fewer.
-total=1000
+total=1320
 
 if [ ! -f "$src/Makefile" ] || [ ! -x "$src/scripts/kconfig/merge_config.sh" ]; then
 	echo "error: $src is not a kernel source tree; run 'make source'" >&2
+	exit 1
+fi
+if ! command -v lz4 >/dev/null; then
+	echo "error: the guest kernel is LZ4-compressed; install lz4 (apt-get install lz4)" >&2
 	exit 1
 fi
 mkdir -p "$out"

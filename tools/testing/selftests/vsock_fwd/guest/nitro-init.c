@@ -21,7 +21,8 @@
  *   guest.heartbeat=off         no heartbeat (parent VMs, plain test guests)
  *   guest.heartbeat=CID[:PORT]  heartbeat there (default 3:9000); a stock
  *                               vhost-vsock host is reachable only as CID 2
- *   guest.cmd="..."             the application, run by /bin/sh -c
+ *   guest.cmd="..."             the application: run by /bin/sh -c, or
+ *                               directly if it is plain words
  * Without guest.cmd the application is /cmd (one argument per line) with
  * the environment /env (one VAR=value per line), as in an enclave image;
  * without /cmd, an interactive shell.
@@ -248,12 +249,40 @@ static char **make_argv(const char *a, const char *b, const char *c)
 	return argv;
 }
 
+/*
+ * cmd split into words if the shell would do nothing else with it, else
+ * NULL. The first start of a program costs a nested guest a second or
+ * more: the shell's is worth saving.
+ */
+static char **plain_words(char *cmd)
+{
+	static const char plain[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./:,+@%= \t";
+	char **argv, *word, *save;
+	size_t n = 0, start;
+
+	start = strspn(cmd, " \t");
+	/* FOO=bar first is an assignment. */
+	if (!cmd[start] || cmd[strspn(cmd, plain)] ||
+	    memchr(cmd + start, '=', strcspn(cmd + start, " \t")))
+		return NULL;
+	argv = calloc(strlen(cmd) / 2 + 2, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	for (word = strtok_r(cmd, " \t", &save); word;
+	     word = strtok_r(NULL, " \t", &save))
+		argv[n++] = word;
+	return argv;
+}
+
 static char **app_argv(const struct options *o)
 {
 	char **argv;
 
-	if (o->cmd)
-		return make_argv("/bin/sh", "-c", o->cmd);
+	if (o->cmd) {
+		argv = plain_words(o->cmd);
+		return argv ? argv : make_argv("/bin/sh", "-c", o->cmd);
+	}
 	argv = read_lines("/cmd", 0);
 	/* cttyhack gives the shell the console as its terminal: job control. */
 	if (!argv && errno == ENOENT)

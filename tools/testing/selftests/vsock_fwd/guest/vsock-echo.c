@@ -106,6 +106,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Connections are served by children nobody waits for. */
 	signal(SIGCHLD, SIG_IGN);
+	/* A peer that closes first is reported, not fatal. */
+	signal(SIGPIPE, SIG_IGN);
 
 	lfd = vsock_listen(type, port);
 	if (lfd < 0) {

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,7 @@ static double now(void)
 static const char *receive(int fd, int type, void *buf, size_t len,
 			   const char *what)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = len + 1 };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
@@ -129,7 +130,7 @@ static const char *receive(int fd, int type, void *buf, size_t len,
 				    what, n, len);
 		return NULL;
 	}
-	/* One byte of room more than asked shows a message too long. */
+	/* vsock flags a message longer than the buffer with MSG_TRUNC. */
 	do
 		n = recvmsg(fd, &msg, 0);
 	while (n < 0 && errno == EINTR);
@@ -202,7 +203,7 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 	if (hdr.magic != XFER_MAGIC || !hdr.chunk || hdr.chunk > MAX_CHUNK)
 		return fail("header: not from vsock-xfer send (magic 0x%08x, chunk %u)",
 			    hdr.magic, hdr.chunk);
-	buf = malloc(hdr.chunk + 1);
+	buf = malloc(hdr.chunk);
 	want = malloc(hdr.chunk);
 	if (!buf || !want) {
 		err = fail("out of memory");
@@ -277,6 +278,8 @@ int main(int argc, char **argv)
 	role = argv[optind];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A receiver that gave up closes: report EPIPE rather than die. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!parse_cid_port(argv[optind + 1], &cid, &cport)) {
 		fd = vsock_connect(type, cid, cport, wait_s);
 		if (fd < 0) {

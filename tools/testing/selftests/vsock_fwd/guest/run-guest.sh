@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest/run-guest.sh [options] [-- CMD...]
+#
+# Boot the small test guest (guest/build-kernel.sh, guest/build-initramfs.sh)
+# in stock QEMU, run CMD in it through /bin/sh -c and exit with CMD's
+# status, taken from nitro-init's final token. Fails by default: without
+# that token, or with a panic, WARN or BUG on the guest's console, the run
+# fails. Made for the test VM, where it runs nested; works anywhere.
+#
+#   --cid N               a vhost-vsock device with guest CID N
+#   --vhostfd FD          ... on this inherited /dev/vhost-vsock fd
+#   --machine microvm|q35 microvm,acpi=off with virtio-mmio (default) or
+#                         q35 with virtio-pci
+#   --heartbeat off|CID[:PORT]
+#                         nitro-init's boot heartbeat (default: off; an
+#                         enclave uses 3, the default port 9000)
+#   --net HOSTFWD         user networking, the guest as 10.0.2.15 and the
+#                         host as 10.0.2.2; HOSTFWD is QEMU's, e.g.
+#                         hostfwd=tcp:127.0.0.1:5000-:5000, or "" for none
+#   --mem MB              guest memory (default 128)
+#   --timeout SEC         kill the guest after SEC seconds (default 300)
+#   --log FILE            also write the console to FILE (as it comes)
+#   --quiet               do not copy the console to stdout
+#   --append ARGS         more kernel command line
+#   --dir DIR             the guest's build directory (default build/guest)
+# Without CMD the guest runs an interactive shell.
+#
+# Exit status: CMD's (255: it never ran, e.g. a failed heartbeat), 124 on
+# timeout, 125 when the guest gave no final token or the kernel complained.
+# ACCEL=kvm:tcg uses KVM where it really works; the default is TCG.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../../.." && pwd)
+
+cid= vhostfd= machine=microvm heartbeat=off net= usenet=0 mem=128
+timeout=300 log= quiet=0 append= dir=$top/build/guest
+usage() { sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cid) cid=$2; shift 2 ;;
+	--vhostfd) vhostfd=$2; shift 2 ;;
+	--machine) machine=$2; shift 2 ;;
+	--heartbeat) heartbeat=$2; shift 2 ;;
+	--net) net=$2; usenet=1; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--quiet) quiet=1; shift ;;
+	--append) append=$2; shift 2 ;;
+	--dir) dir=$2; shift 2 ;;
+	--) shift; break ;;
+	*) usage ;;
+	esac
+done
+case "$machine" in microvm|q35) ;; *) usage ;; esac
+[ -z "$vhostfd" ] || [ -n "$cid" ] || usage
+for f in bzImage initramfs.cpio; do
+	if [ ! -f "$dir/$f" ]; then
+		echo "run-guest.sh: $dir/$f missing; build the guest first" >&2
+		exit 2
+	fi
+done
+
+# The kernel takes guest.cmd="..." whole, but cannot escape a quote in it.
+cmd="$*"
+if [[ $cmd == *'"'* ]]; then
+	echo "run-guest.sh: CMD cannot contain double quotes (use single quotes)" >&2
+	exit 2
+fi
+
+# loglevel=5 still shows warnings; a WARN or an oops panics, and the
+# guest kernel reboots on a panic (CONFIG_PANIC_TIMEOUT=-1): -no-reboot
+# then ends QEMU at once.
+cmdline="console=ttyS0 loglevel=5 panic_on_warn=1 oops=panic"
+cmdline+=" guest.heartbeat=$heartbeat"
+[ -z "$cmd" ] || cmdline+=" guest.cmd=\"$cmd\""
+
+if [ "$machine" = microvm ]; then
+	qemu=(qemu-system-x86_64 -machine "microvm,acpi=off,accel=${ACCEL:-tcg}")
+	vsockdev=vhost-vsock-device netdev=virtio-net-device
+else
+	qemu=(qemu-system-x86_64 -machine "q35,accel=${ACCEL:-tcg}")
+	vsockdev=vhost-vsock-pci netdev=virtio-net-pci
+fi
+qemu+=(-m "$mem" -nodefaults -no-reboot -display none -monitor none
+	-serial stdio -kernel "$dir/bzImage" -initrd "$dir/initramfs.cpio")
+if [ -n "$cid" ]; then
+	qemu+=(-device "$vsockdev,guest-cid=$cid${vhostfd:+,vhostfd=$vhostfd}")
+fi
+if [ $usenet = 1 ]; then
+	qemu+=(-netdev "user,id=net0${net:+,$net}" -device "$netdev,netdev=net0")
+	cmdline+=" ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off"
+fi
+cmdline+="${append:+ $append}"
+qemu+=(-append "$cmdline")
+
+if [ -z "$cmd" ]; then
+	exec "${qemu[@]}"
+fi
+
+console=$(mktemp)
+trap 'rm -f "$console"' EXIT
+set +e
+# Unbuffered all the way: callers watch the log for a guest's tokens.
+timeout -k 5 "$timeout" "${qemu[@]}" </dev/null 2>&1 | sed -u 's/\r$//' |
+	tee "$console" ${log:+"$log"} | if [ $quiet = 1 ]; then cat >/dev/null; else cat; fi
+status=${PIPESTATUS[0]}
+set -e
+
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	echo "run-guest.sh: guest timed out after ${timeout}s" >&2
+	exit 124
+fi
+if grep -qE '^(\[ *[0-9.]+\] )?(Kernel panic|BUG:|WARNING:|Oops|general protection)' "$console"; then
+	echo "run-guest.sh: the guest kernel complained:" >&2
+	grep -E -A5 '(Kernel panic|BUG:|WARNING:|Oops|general protection)' "$console" | head -20 >&2
+	exit 125
+fi
+rc=$(sed -n 's/^NITRO-INIT-EXIT \([0-9]*\)$/\1/p' "$console" | tail -n1)
+if [ -z "$rc" ]; then
+	echo "run-guest.sh: no final token from the guest; console tail:" >&2
+	tail -n 20 "$console" >&2
+	exit 125
+fi
+exit "$rc"
