@@ -32,12 +32,13 @@ fi
 # ok_if WHY: 0 when nothing went wrong.
 ok_if() { [ -z "$1" ]; echo $?; }
 
-# finish_guest NAME: wait for the guest; its exit status must be 0.
+# finish_guest NAME: wait for the guest (not in a subshell: it must be the
+# guest's parent); a non-zero exit status goes to $why.
 finish_guest() {
 	local st
 	guest_wait "$1" $((GT + 30))
 	st=$?
-	[ $st -eq 0 ] || echo "$1 exit $st; $(why_of "$1"); "
+	[ $st -eq 0 ] || why+="$1 exit $st; $(why_of "$1"); "
 }
 
 # hb_start NAME / hb_check NAME CID TEST: the test VM's heartbeat responder
@@ -48,8 +49,8 @@ hb_start() {
 	hb_pid=$!
 }
 hb_check() {
-	local why
-	why=$(finish_guest "$1")
+	why=
+	finish_guest "$1"
 	why+=$(has "$tmp/$1.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 	why+=$(has "$tmp/$1.hb" "^heartbeat from enclave cid $2 ")
 	kill "$hb_pid" 2> /dev/null
@@ -88,7 +89,9 @@ guest_start parent --cid $PARENT --timeout $GT -- \
 wait_log "$tmp/parent.log" '^VSOCK-ECHO-LISTENING port=9000' $GT
 guest_start enclave --cid $ENC2 --heartbeat 3 --timeout $GT -- \
 	'vsock-xfer -s -w 60 send 3:5001 && vsock-xfer recv 5000'
-why=$(finish_guest enclave)$(finish_guest parent)
+why=
+finish_guest enclave
+finish_guest parent
 why_hb=$(has "$tmp/enclave.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 why_hb+=$(has "$tmp/parent.log" "^VSOCK-ECHO-CONNECTED peer=$ENC2:")
 result e2e.enclave_vm_heartbeat_to_parent_vm "$(ok_if "$why$why_hb")" "$why$why_hb"
@@ -115,7 +118,9 @@ guest_start strict --cid $ENC2 --timeout $GT -- \
 	"vsock-echo 5002 & ! vsock-xfer send $THIRD:7001 && ! vsock-xfer send 2:7002 && sleep 20"
 wait_log "$tmp/strict.log" '^VSOCK-ECHO-LISTENING port=5002' $GT &&
 	"$xfer" -n 1 send $THIRD:7000 > "$tmp/go" 2>&1
-why=$(finish_guest strict)$(finish_guest third)
+why=
+finish_guest strict
+finish_guest third
 kill $host_listener 2> /dev/null
 # notany FILE PATTERN: FILE must not have PATTERN.
 notany() { ! grep -qE -- "$2" "$1" || echo "'$2' in $(basename "$1"); "; }
