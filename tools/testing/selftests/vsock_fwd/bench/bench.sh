@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench.sh [--quick] [--tap] [--rounds N] [--time MS] [--sizes B,...]
-#          [--idle N] [--json FILE]
+#          [--idle N] [--json FILE] [--label TEXT]
 #
 # Runs in the test VM booted with --module none (vm/run.sh), as root, from
 # the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd in
@@ -18,15 +18,17 @@
 #   --idle N     idle devices of the scaling cases (default 500)
 #   --quick      one short round: proves that everything runs (make check)
 #   --tap        TAP, one result per case (ran and gave sane numbers)
+#   --label TEXT how the VM ran (vm-bench.sh: its run.sh options), for the
+#                JSON
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../../.." && pwd)
-bin=${BENCH_OUTPUT:-$top/build/bench}/vsock_fwd_bench
+bin=$top/build/bench/vsock_fwd_bench
 module=$here/../vm/module.sh
 
-rounds=6 time=1000 sizes=4096,65536 idle=500 tap=0 json=
-usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+rounds=6 time=1000 sizes=4096,65536 idle=500 tap=0 json='' label=''
+usage() { sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
@@ -34,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--sizes) sizes=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
 	--json) json=$2; shift 2 ;;
+	--label) label=$2; shift 2 ;;
 	--quick) rounds=1 time=100; shift ;;
 	--tap) tap=1; shift ;;
 	*) usage ;;
@@ -54,6 +57,7 @@ samples=$work/samples
 	echo "config idle $idle"
 	echo "config kernel $(uname -r)"
 	echo "config cpus $(nproc)"
+	[ -z "$label" ] || echo "config label $label"
 } > "$samples"
 
 # Neither may hold the host-to-guest transport when the other loads.

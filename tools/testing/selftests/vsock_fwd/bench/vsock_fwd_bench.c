@@ -24,8 +24,17 @@
  * The guest A plays the VM (or the enclave): it always opens the
  * connections. Its peer is a host socket, or the fake guest B (the parent
  * VM), reached through A's forward or through the relay.
+ *
+ * Metrics, each on a fresh connection: throughput from A (g2h_SIZE) and to
+ * A (h2g_SIZE) in MB/s, counted by the receiver, for each write size;
+ * 1-byte ping-pong round trips from A (lat_p50, lat_p99, in us); and
+ * connections per second (conn_rate: connect, one byte, close). With each
+ * comes cpu_*: the CPU time the host side of the path spent per MB, round
+ * trip or connection, which shows whether the device's own work changed
+ * when a ratio of the others moves.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -52,6 +61,7 @@
 #define STREAM		VIRTIO_VSOCK_TYPE_STREAM
 #define ALIAS_CID	3ULL
 #define PARENT_PORT	9000
+#define SOCAT_PORT	9100
 #define TIMEOUT_MS	10000
 /* Poll interval of servers that wait for connections until told to stop. */
 #define POLL_MS		100
@@ -63,14 +73,15 @@
 /* Ping-pong rounds not measured, while caches and the scheduler settle. */
 #define LAT_WARMUP	20
 
-extern char **environ;
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ---- cases and metrics ---- */
 
 enum peer_kind {
 	PEER_HOST,	/* a host socket */
 	PEER_PARENT,	/* guest B, through A's forward */
-	PEER_RELAY,	/* guest B, through the userspace relay */
+	PEER_RELAY,	/* guest B, through our userspace relay */
+	PEER_SOCAT,	/* guest B, through socat */
 };
 
 /* A's forward to the parent B, whose CID is only known at run time. */
@@ -90,6 +101,8 @@ static const struct bench_case cases[] = {
 	  PEER_HOST, 0, false },
 	{ "relay", "stock", "stock, guest -> userspace relay -> guest",
 	  PEER_RELAY, 0, false },
+	{ "socat", "stock", "stock, guest -> socat (a fork per connection) -> guest",
+	  PEER_SOCAT, 0, false },
 	{ "ours", "ours", "vhost_vsock_fwd, no forward, guest -> CID 2",
 	  PEER_HOST, 0, false },
 	{ "fwd", "ours", "vhost_vsock_fwd, guest -> CID 3 forwarded to host",
@@ -102,7 +115,7 @@ static const struct bench_case cases[] = {
 	  PEER_PARENT, TARGET_PARENT, true },
 };
 
-#define NR_CASES	(sizeof(cases) / sizeof(cases[0]))
+#define NR_CASES	ARRAY_SIZE(cases)
 
 enum better { HIGHER, LOWER };
 
@@ -110,7 +123,16 @@ enum better { HIGHER, LOWER };
 static void metric_kind(const char *metric, const char **unit,
 			enum better *better)
 {
-	if (!strncmp(metric, "lat_", 4)) {
+	if (!strcmp(metric, "cpu_lat")) {
+		*unit = "us/rtt";
+		*better = LOWER;
+	} else if (!strcmp(metric, "cpu_conn")) {
+		*unit = "us/conn";
+		*better = LOWER;
+	} else if (!strncmp(metric, "cpu_", 4)) {
+		*unit = "us/MB";
+		*better = LOWER;
+	} else if (!strncmp(metric, "lat_", 4)) {
 		*unit = "us";
 		*better = LOWER;
 	} else if (!strcmp(metric, "conn_rate")) {
@@ -182,8 +204,8 @@ struct bench_pair {
 	struct fg_end peer;
 };
 
-static void sample(const struct bench_env *env, const char *cname,
-		   const char *metric, double value)
+static void put_sample(const struct bench_env *env, const char *cname,
+		       const char *metric, double value)
 {
 	printf("sample %s %s %u %.6g\n", cname, metric, env->opts->round,
 	       value);
@@ -208,6 +230,7 @@ static uint32_t a_dst_port(const struct bench_env *env,
 	case PEER_HOST:
 		return env->host_port;
 	case PEER_RELAY:
+	case PEER_SOCAT:
 		return env->relay_port;
 	default:
 		return PARENT_PORT;
@@ -279,6 +302,124 @@ static int end_shutdown_send(const struct fg_end *e)
 	return fg_shutdown(e->c, VIRTIO_VSOCK_SHUTDOWN_SEND);
 }
 
+/* ---- CPU time of the host side ---- */
+
+/*
+ * Run time in ns of the vhost workers, which since Linux 6.4 are threads
+ * "vhost-PID" of the device's owner, that is of this process. schedstat
+ * counts it exactly, where utime and stime come in ticks.
+ */
+static uint64_t vhost_run_ns(void)
+{
+	char path[300], comm[32];
+	unsigned long long ns;
+	struct dirent *de;
+	uint64_t sum = 0;
+	DIR *d = opendir("/proc/self/task");
+	FILE *f;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		if (strncmp(comm, "vhost-", 6))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/*
+ * From /proc/PID/stat: the parent, the CPU time in ns of the process, its
+ * ended threads included, and that of its children it waited for. In
+ * ticks, but a relay needs many per measurement.
+ */
+static int proc_stat(pid_t pid, pid_t *ppid, uint64_t *self,
+		     uint64_t *children)
+{
+	unsigned long long ut, st, cut, cst;
+	char path[64], buf[1024], *p;
+	uint64_t tick = 1000000000ULL / sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* The fields after the command name, which may hold anything. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+			 ppid, &ut, &st, &cut, &cst) != 5)
+		return -EINVAL;
+	*self = (ut + st) * tick;
+	*children = (cut + cst) * tick;
+	return 0;
+}
+
+/*
+ * CPU time in ns of a relay and of its children, running or ended: socat
+ * forks one per connection.
+ */
+static uint64_t relay_run_ns(pid_t relay)
+{
+	uint64_t self, children, sum;
+	struct dirent *de;
+	pid_t pid, ppid;
+	DIR *d;
+
+	if (proc_stat(relay, &ppid, &self, &children))
+		return 0;
+	sum = self + children;
+	d = opendir("/proc");
+	if (!d)
+		return sum;
+	while ((de = readdir(d))) {
+		pid = atoi(de->d_name);
+		if (pid > 0 && pid != relay &&
+		    !proc_stat(pid, &ppid, &self, &children) && ppid == relay)
+			sum += self;
+	}
+	closedir(d);
+	return sum;
+}
+
+/*
+ * CPU time of the host side of the data path, in ns: the vhost workers and
+ * the relay. The system calls on host sockets are left out: they belong to
+ * the applications at the ends, as the fake guests' work does, and run the
+ * same code under both modules but for the transport's send_pkt (the
+ * destination's lookup and, forwarding, the source rewrite).
+ */
+static uint64_t host_cpu_ns(const struct bench_env *env)
+{
+	uint64_t ns = vhost_run_ns();
+
+	if (env->relay)
+		ns += relay_run_ns(env->relay);
+	return ns;
+}
+
 /* ---- throughput ---- */
 
 struct tput_sender {
@@ -310,13 +451,17 @@ static void *tput_send(void *arg)
 	return NULL;
 }
 
-/* MB/s from @from to @to, counted by the receiver up to the end of stream. */
+/*
+ * MB/s from @from to @to, counted by the receiver up to the end of the
+ * stream, and the host side's CPU time per MB.
+ */
 static int tput(const struct bench_env *env, const struct fg_end *from,
-		const struct fg_end *to, size_t wsize, double *mbps)
+		const struct fg_end *to, size_t wsize, double *mbps,
+		double *cpu)
 {
 	struct tput_sender s = { .end = from, .wsize = wsize };
 	char *buf = malloc(RX_BUF);
-	uint64_t got = 0;
+	uint64_t got = 0, c0;
 	double t0, t1;
 	pthread_t t;
 	ssize_t n = 0;
@@ -324,6 +469,7 @@ static int tput(const struct bench_env *env, const struct fg_end *from,
 
 	if (!buf)
 		return -ENOMEM;
+	c0 = host_cpu_ns(env);
 	t0 = now_s();
 	s.until = t0 + env->opts->time_ms / 1000.0;
 	ret = -pthread_create(&t, NULL, tput_send, &s);
@@ -334,6 +480,7 @@ static int tput(const struct bench_env *env, const struct fg_end *from,
 	while ((n = fg_end_recv(to, buf, RX_BUF, TIMEOUT_MS)) > 0)
 		got += n;
 	t1 = now_s();
+	*cpu = (host_cpu_ns(env) - c0) / 1e3 / (got / 1e6);
 	pthread_join(t, NULL);
 	free(buf);
 	if (s.ret)
@@ -361,13 +508,17 @@ static void *echo_server(void *arg)
 	return NULL;
 }
 
-/* 1-byte ping-pong from A: the median and p99 of the round trips, in us. */
+/*
+ * 1-byte ping-pong from A: the median and p99 of the round trips, in us,
+ * and the host side's CPU time per round trip.
+ */
 static int latency(const struct bench_env *env, struct bench_pair *p,
-		   double *p50, double *p99)
+		   double *p50, double *p99, double *cpu)
 {
 	const struct fg_end a = FG_END_GUEST(p->a);
 	size_t n = 0, cap = 1024, i;
 	double until, t0, *rtt;
+	uint64_t c0;
 	pthread_t t;
 	char c = 0;
 	int ret;
@@ -380,6 +531,7 @@ static int latency(const struct bench_env *env, struct bench_pair *p,
 		free(rtt);
 		return ret;
 	}
+	c0 = host_cpu_ns(env);
 	until = now_s() + env->opts->time_ms / 1000.0;
 	/* At least a few samples however short the time. */
 	for (i = 0; !ret && (now_s() < until || n < 10); i++) {
@@ -406,6 +558,7 @@ static int latency(const struct bench_env *env, struct bench_pair *p,
 		}
 		rtt[n++] = (now_s() - t0) * 1e6;
 	}
+	*cpu = (host_cpu_ns(env) - c0) / 1e3 / i;
 	end_shutdown_send(&a);
 	pthread_join(t, NULL);
 	if (!ret) {
@@ -421,7 +574,7 @@ static int latency(const struct bench_env *env, struct bench_pair *p,
 struct conn_server {
 	const struct bench_env *env;
 	const struct bench_case *bc;
-	volatile bool stop;
+	bool stop;		/* set by the client, atomically */
 	unsigned long count;
 	int ret;
 };
@@ -439,7 +592,7 @@ static void *conn_serve(void *arg)
 			fd = fg_host_accept(s->env->host_lfd, POLL_MS, NULL,
 					    NULL);
 			if (fd == -ETIMEDOUT) {
-				if (s->stop)
+				if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
 					break;
 				continue;
 			}
@@ -454,7 +607,7 @@ static void *conn_serve(void *arg)
 		} else {
 			ret = fg_accept(s->env->b, PARENT_PORT, POLL_MS, &c);
 			if (ret == -ETIMEDOUT) {
-				if (s->stop)
+				if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
 					break;
 				continue;
 			}
@@ -476,13 +629,17 @@ static void *conn_serve(void *arg)
 	return NULL;
 }
 
-/* Connections per second: connect, send one byte, wait for the close. */
+/*
+ * Connections per second (connect, send one byte, wait for the close), and
+ * the host side's CPU time per connection.
+ */
 static int conn_rate(const struct bench_env *env, const struct bench_case *bc,
-		     double *rate)
+		     double *rate, double *cpu)
 {
 	struct conn_server s = { .env = env, .bc = bc };
 	unsigned long count = 0;
 	double t0, until;
+	uint64_t c0;
 	struct fg_conn *c;
 	pthread_t t;
 	char byte = 0;
@@ -492,6 +649,7 @@ static int conn_rate(const struct bench_env *env, const struct bench_case *bc,
 	ret = -pthread_create(&t, NULL, conn_serve, &s);
 	if (ret)
 		return ret;
+	c0 = host_cpu_ns(env);
 	t0 = now_s();
 	until = t0 + env->opts->time_ms / 1000.0;
 	do {
@@ -511,7 +669,8 @@ static int conn_rate(const struct bench_env *env, const struct bench_case *bc,
 		count++;
 	} while (now_s() < until);
 	*rate = count / (now_s() - t0);
-	s.stop = true;
+	*cpu = (host_cpu_ns(env) - c0) / 1e3 / (count ? count : 1);
+	__atomic_store_n(&s.stop, true, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	if (!ret)
 		ret = s.ret;
@@ -534,9 +693,9 @@ static void size_name(char *buf, size_t len, const char *dir, size_t size)
 static void run_case(struct bench_env *env, const struct bench_case *bc)
 {
 	const struct run_opts *o = env->opts;
-	char metric[32];
+	char metric[32], cpu_metric[40];
 	struct bench_pair p;
-	double v, v99;
+	double v, v99, cpu;
 	unsigned int i, dir;
 	int ret;
 
@@ -558,17 +717,23 @@ static void run_case(struct bench_env *env, const struct bench_case *bc)
 			if (dir) {
 				const struct fg_end a = FG_END_GUEST(p.a);
 
-				ret = tput(env, &p.peer, &a, o->sizes[i], &v);
+				ret = tput(env, &p.peer, &a, o->sizes[i], &v,
+					   &cpu);
 			} else {
 				const struct fg_end a = FG_END_GUEST(p.a);
 
-				ret = tput(env, &a, &p.peer, o->sizes[i], &v);
+				ret = tput(env, &a, &p.peer, o->sizes[i], &v,
+					   &cpu);
 			}
 			pair_close(&p);
-			if (ret)
+			if (ret) {
 				fail(bc->name, metric, ret);
-			else
-				sample(env, bc->name, metric, v);
+				continue;
+			}
+			snprintf(cpu_metric, sizeof(cpu_metric), "cpu_%s",
+				 metric);
+			put_sample(env, bc->name, metric, v);
+			put_sample(env, bc->name, cpu_metric, cpu);
 		}
 	}
 
@@ -577,20 +742,23 @@ static void run_case(struct bench_env *env, const struct bench_case *bc)
 		fail(bc->name, "connect", ret);
 		return;
 	}
-	ret = latency(env, &p, &v, &v99);
+	ret = latency(env, &p, &v, &v99, &cpu);
 	pair_close(&p);
 	if (ret) {
 		fail(bc->name, "latency", ret);
 	} else {
-		sample(env, bc->name, "lat_p50", v);
-		sample(env, bc->name, "lat_p99", v99);
+		put_sample(env, bc->name, "lat_p50", v);
+		put_sample(env, bc->name, "lat_p99", v99);
+		put_sample(env, bc->name, "cpu_lat", cpu);
 	}
 
-	ret = conn_rate(env, bc, &v);
-	if (ret)
+	ret = conn_rate(env, bc, &v, &cpu);
+	if (ret) {
 		fail(bc->name, "conn_rate", ret);
-	else
-		sample(env, bc->name, "conn_rate", v);
+	} else {
+		put_sample(env, bc->name, "conn_rate", v);
+		put_sample(env, bc->name, "cpu_conn", cpu);
+	}
 }
 
 /* ---- the relay ---- */
@@ -665,35 +833,84 @@ static int relay_main(int argc, char **argv)
 	}
 }
 
-/* Start the relay as a process of its own, as a real one would run. */
-static int relay_start(struct bench_env *env)
+/*
+ * Start a relay as a process group of its own, as a real one would run:
+ * ours, with the listening socket as the only descriptor it inherits, or
+ * socat as people run it.
+ */
+static int relay_spawn(struct bench_env *env, const struct bench_case *bc)
 {
 	char fd_arg[16], cid_arg[24], port_arg[16];
-	char *argv[] = { "vsock_fwd_bench", "relay", fd_arg, cid_arg,
-			 port_arg, NULL };
-	int lfd, ret;
+	char listen_arg[64], connect_arg[64];
+	char *const relay_argv[] = { "vsock_fwd_bench", "relay", fd_arg,
+				     cid_arg, port_arg, NULL };
+	char *const socat_argv[] = { "socat", listen_arg, connect_arg, NULL };
+	posix_spawnattr_t attr;
+	int lfd = -1, ret;
 
-	lfd = fg_host_listen(SOCK_STREAM, &env->relay_port);
-	if (lfd < 0)
-		return lfd;
-	/* The only descriptor the relay inherits. */
-	ret = fcntl(lfd, F_SETFD, 0) ? -errno : 0;
-	snprintf(fd_arg, sizeof(fd_arg), "%d", lfd);
-	snprintf(cid_arg, sizeof(cid_arg), "%llu",
-		 (unsigned long long)fg_cid(env->b));
-	snprintf(port_arg, sizeof(port_arg), "%u", PARENT_PORT);
-	if (!ret)
-		ret = -posix_spawn(&env->relay, "/proc/self/exe", NULL, NULL,
-				   argv, environ);
-	close(lfd);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	if (bc->peer == PEER_SOCAT) {
+		env->relay_port = SOCAT_PORT;
+		snprintf(listen_arg, sizeof(listen_arg),
+			 "VSOCK-LISTEN:%u,fork,reuseaddr", SOCAT_PORT);
+		snprintf(connect_arg, sizeof(connect_arg),
+			 "VSOCK-CONNECT:%llu:%u",
+			 (unsigned long long)fg_cid(env->b), PARENT_PORT);
+		ret = -posix_spawnp(&env->relay, "socat", NULL, &attr,
+				    socat_argv, environ);
+	} else {
+		lfd = fg_host_listen(SOCK_STREAM, &env->relay_port);
+		ret = lfd < 0 ? lfd : 0;
+		if (!ret && fcntl(lfd, F_SETFD, 0))
+			ret = -errno;
+		snprintf(fd_arg, sizeof(fd_arg), "%d", lfd);
+		snprintf(cid_arg, sizeof(cid_arg), "%llu",
+			 (unsigned long long)fg_cid(env->b));
+		snprintf(port_arg, sizeof(port_arg), "%u", PARENT_PORT);
+		if (!ret)
+			ret = -posix_spawn(&env->relay, "/proc/self/exe", NULL,
+					   &attr, relay_argv, environ);
+		if (lfd >= 0)
+			close(lfd);
+	}
+	posix_spawnattr_destroy(&attr);
+	if (ret)
+		env->relay = 0;
 	return ret;
 }
 
 static void relay_stop(struct bench_env *env)
 {
-	kill(env->relay, SIGKILL);
+	/* socat's children too. */
+	kill(-env->relay, SIGKILL);
 	waitpid(env->relay, NULL, 0);
 	env->relay = 0;
+}
+
+/* Start a relay and wait until a connection goes through it. */
+static int relay_start(struct bench_env *env, const struct bench_case *bc)
+{
+	struct bench_pair p;
+	unsigned int tries;
+	int ret;
+
+	ret = relay_spawn(env, bc);
+	if (ret)
+		return ret;
+	/* Until socat listens, the host resets connections to its port. */
+	for (tries = 0; tries < TIMEOUT_MS / 10; tries++) {
+		ret = pair_open(env, bc, &p);
+		if (ret != -ECONNRESET)
+			break;
+		usleep(10000);
+	}
+	if (ret) {
+		relay_stop(env);
+		return ret;
+	}
+	pair_close(&p);
+	return 0;
 }
 
 /* ---- idle devices ---- */
@@ -757,15 +974,15 @@ static void run_cases(struct bench_env *env, bool idle)
 
 		if (strcmp(bc->module, env->opts->module) || bc->idle != idle)
 			continue;
-		if (bc->peer == PEER_RELAY) {
-			ret = relay_start(env);
+		if (bc->peer == PEER_RELAY || bc->peer == PEER_SOCAT) {
+			ret = relay_start(env, bc);
 			if (ret) {
 				fail(bc->name, "starting the relay", ret);
 				continue;
 			}
 		}
 		run_case(env, bc);
-		if (bc->peer == PEER_RELAY)
+		if (env->relay)
 			relay_stop(env);
 	}
 	if (idle)
@@ -832,7 +1049,8 @@ static int run_main(int argc, char **argv)
 	}
 	if (bad || optind != argc || !o.module || !o.time_ms ||
 	    (strcmp(o.module, "stock") && strcmp(o.module, "ours"))) {
-		fprintf(stderr, "usage: vsock_fwd_bench run --module stock|ours [--round N] [--time MS] [--sizes B,...] [--idle N]\n");
+		fprintf(stderr, "usage: vsock_fwd_bench run --module stock|ours [--round N]\n"
+			"           [--time MS] [--sizes B,...] [--idle N]\n");
 		return 2;
 	}
 	/* A write to a socket the peer reset must fail, not kill us. */
@@ -875,7 +1093,7 @@ struct sample {
 	double v;
 };
 
-#define MAX_METRICS	(4 * MAX_SIZES + 3)
+#define MAX_METRICS	(2 * (4 * MAX_SIZES + 3))
 #define MAX_SAMPLES	16384
 #define MAX_LINES	256
 
@@ -907,11 +1125,12 @@ static const struct comparison comparisons[] = {
 	{ "fwd", "stock", "forwarded to host vs stock", WITHIN, 0.02, false },
 	{ "fwd", "ours", "forward vs no forward (same module)", INFO, 0, false },
 	{ "g2g", "relay", "guest-to-guest vs userspace relay", TIMES, 3, true },
+	{ "g2g", "socat", "guest-to-guest vs socat", TIMES, 3, true },
 	{ "fwd_idle", "fwd", "fwd with idle devices vs without", WITHIN, 0.02, true },
 	{ "g2g_idle", "g2g", "g2g with idle devices vs without", WITHIN, 0.02, true },
 };
 
-#define NR_COMPARISONS	(sizeof(comparisons) / sizeof(comparisons[0]))
+#define NR_COMPARISONS	ARRAY_SIZE(comparisons)
 
 struct stats {
 	unsigned int n;
@@ -993,10 +1212,13 @@ static void ratio_stats(const struct comparison *cmp, unsigned int m,
 	stats_of(v, n, st);
 }
 
-/* Whether the comparison's target covers metric m at all. */
+/*
+ * Whether the comparison's target covers a metric at all: the host CPU
+ * times only explain the others.
+ */
 static bool target_covers(const struct comparison *cmp, const char *metric)
 {
-	if (cmp->kind == INFO)
+	if (cmp->kind == INFO || !strncmp(metric, "cpu_", 4))
 		return false;
 	return cmp->conn_too || strcmp(metric, "conn_rate");
 }
@@ -1191,20 +1413,37 @@ static void json_stats(FILE *f, const struct stats *st)
 		st->n, st->median, st->min, st->max);
 }
 
-/* Config values, errors and names hold no quotes or backslashes. */
+/* A JSON string: config values and errors come from outside. */
+static void json_str(FILE *f, const char *str)
+{
+	fputc('"', f);
+	for (; *str; str++) {
+		if (*str == '"' || *str == '\\')
+			fprintf(f, "\\%c", *str);
+		else if ((unsigned char)*str < 0x20)
+			fprintf(f, "\\u%04x", *str);
+		else
+			fputc(*str, f);
+	}
+	fputc('"', f);
+}
+
+/* Names of cases, metrics and comparisons are plain words. */
 static int write_json(const char *path)
 {
 	FILE *f = fopen(path, "w");
 	unsigned int c, m, k, i, n;
 	struct stats st;
-	const char *sep;
 
 	if (!f)
 		return -errno;
 	fprintf(f, "{\n  \"config\": {");
-	for (k = 0; k < rep.nconfig; k++)
-		fprintf(f, "%s\n    \"%s\": \"%s\"", k ? "," : "",
-			rep.config[k][0], rep.config[k][1]);
+	for (k = 0; k < rep.nconfig; k++) {
+		fprintf(f, "%s\n    ", k ? "," : "");
+		json_str(f, rep.config[k][0]);
+		fprintf(f, ": ");
+		json_str(f, rep.config[k][1]);
+	}
 	fprintf(f, "\n  },\n  \"metrics\": {");
 	for (m = 0; m < rep.nmetrics; m++) {
 		enum better better;
@@ -1261,9 +1500,13 @@ static int write_json(const char *path)
 		fprintf(f, "\n    }");
 	}
 	fprintf(f, "\n  },\n  \"errors\": [");
-	for (k = 0, sep = ""; k < rep.nerrors; k++, sep = ",")
-		fprintf(f, "%s\n    {\"scope\": \"%s\", \"error\": \"%s\"}", sep,
-			rep.errors[k][0], rep.errors[k][1]);
+	for (k = 0; k < rep.nerrors; k++) {
+		fprintf(f, "%s\n    {\"scope\": ", k ? "," : "");
+		json_str(f, rep.errors[k][0]);
+		fprintf(f, ", \"error\": ");
+		json_str(f, rep.errors[k][1]);
+		fprintf(f, "}");
+	}
 	fprintf(f, "\n  ]\n}\n");
 	return fclose(f) ? -errno : 0;
 }

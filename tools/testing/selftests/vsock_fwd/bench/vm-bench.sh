@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-bench.sh [RUN.SH OPTIONS...] [-- BENCH.SH OPTIONS...]
+#
+# On the host: boots the test VM without a module under test (vm/run.sh
+# --module none, by default with --timeout 3600), runs bench.sh there and
+# leaves the JSON it prints in build/bench.json and all of its output in
+# build/bench/output.txt. Needs vhost_vsock_fwd.ko and build/bench/ built.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../../.." && pwd)
+out=$top/build/bench/output.txt
+json=$top/build/bench.json
+
+run_opts=(--timeout 3600)
+while [ $# -gt 0 ] && [ "$1" != -- ]; do
+	run_opts+=("$1")
+	shift
+done
+[ $# -eq 0 ] || shift
+
+mkdir -p "$(dirname "$out")"
+rm -f "$json"
+# The console shows the progress and the table; the JSON goes to its file.
+set +e
+"$here/../vm/run.sh" "${run_opts[@]}" --module none --output "$out" -- \
+	"$here/bench.sh" --label "run.sh ${run_opts[*]}" "$@" |
+	grep -v 'BENCH-JSON '
+rc=${PIPESTATUS[0]}
+set -e
+
+sed -n 's/^BENCH-JSON //p' "$out" > "$json.tmp"
+if [ -s "$json.tmp" ]; then
+	mv "$json.tmp" "$json"
+	echo "vm-bench.sh: wrote ${json#"$top"/}"
+else
+	rm -f "$json.tmp"
+	echo "vm-bench.sh: no JSON in the output (exit status $rc)" >&2
+	[ "$rc" -ne 0 ] || rc=1
+fi
+exit "$rc"
