@@ -4,7 +4,7 @@
 # the test VM: e2e_test.sh and vsock_test.sh. Sourced; sets $top, $tmp,
 # $gbin (the guest's static programs, which run in the test VM as well),
 # a TAP counter and an EXIT trap.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are for the sourcing scripts
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 cd "$top" || exit 1
@@ -18,13 +18,14 @@ declare -A guest_pid
 # QEMU a prepared /dev/vhost-vsock fd; empty for most guests.
 launcher=()
 
-# result NAME STATUS [WHY]: one TAP line; the why goes before it.
+# result NAME WHY: one TAP line, ok if WHY (what went wrong) is empty; the
+# why goes before it.
 result() {
 	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then
+	if [ -z "$2" ]; then
 		echo "ok $n $1"
 	else
-		[ -z "${3:-}" ] || echo "# $3" | head -c 2000
+		printf '# %.2000s\n' "$2"
 		echo "not ok $n $1"
 		failed=1
 	fi

@@ -8,7 +8,7 @@
 # Prints TAP. Seven guest boots; the VM-to-VM cases run two at a time.
 set -u
 
-# shellcheck source=e2e_lib.sh
+# shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
 tool=$top/tools/vsock-fwd/vsock-fwd
 xfer=$gbin/vsock-xfer
@@ -28,9 +28,6 @@ if [ ! -x "$launch" ] ||
 	gcc -Wall -O2 -Iinclude/uapi -o "$launch" \
 		tools/testing/selftests/vsock_fwd/guest-launch.c || exit 1
 fi
-
-# ok_if WHY: 0 when nothing went wrong.
-ok_if() { [ -z "$1" ]; echo $?; }
 
 # finish_guest NAME: wait for the guest (not in a subshell: it must be the
 # guest's parent); a non-zero exit status goes to $why.
@@ -54,7 +51,7 @@ hb_check() {
 	why+=$(has "$tmp/$1.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 	why+=$(has "$tmp/$1.hb" "^heartbeat from enclave cid $2 ")
 	kill "$hb_pid" 2> /dev/null
-	result "$3" "$(ok_if "$why")" "$why"
+	result "$3" "$why"
 }
 
 # (a) A rule set by CID with the tool before QEMU starts; QEMU untouched.
@@ -69,7 +66,7 @@ fi
 hb_check rule $ENC e2e.rule_by_cid_heartbeat_to_host
 why=$(has "$tmp/rule.log" '^VSOCK-XFER-OK received=.* peer=3:')
 why+=$(has "$tmp/rule.host" "^VSOCK-XFER-OK sent=.* peer=$ENC:5000")
-result e2e.host_connects_in_enclave_sees_cid_3 "$(ok_if "$why")" "$why"
+result e2e.host_connects_in_enclave_sees_cid_3 "$why"
 "$tool" del $ENC > /dev/null 2>&1
 
 # (b) No rule: the forward is set by ioctl on the fd QEMU gets as vhostfd=.
@@ -94,13 +91,13 @@ finish_guest enclave
 finish_guest parent
 why_hb=$(has "$tmp/enclave.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 why_hb+=$(has "$tmp/parent.log" "^VSOCK-ECHO-CONNECTED peer=$ENC2:")
-result e2e.enclave_vm_heartbeat_to_parent_vm "$(ok_if "$why$why_hb")" "$why$why_hb"
+result e2e.enclave_vm_heartbeat_to_parent_vm "$why$why_hb"
 why_in=$(has "$tmp/enclave.log" '^VSOCK-XFER-OK received=.* peer=3:')
 why_in+=$(has "$tmp/parent.log" "^VSOCK-XFER-OK sent=.* peer=$ENC2:5000")
-result e2e.parent_vm_connects_in_enclave_sees_cid_3 "$(ok_if "$why$why_in")" "$why$why_in"
+result e2e.parent_vm_connects_in_enclave_sees_cid_3 "$why$why_in"
 why_sp=$(has "$tmp/enclave.log" '^VSOCK-XFER-OK sent=.* peer=3:5001')
 why_sp+=$(has "$tmp/parent.log" "^VSOCK-XFER-OK received=.* peer=$ENC2:")
-result e2e.seqpacket_enclave_vm_to_parent_vm "$(ok_if "$why$why_sp")" "$why$why_sp"
+result e2e.seqpacket_enclave_vm_to_parent_vm "$why$why_sp"
 
 # (d) F_STRICT, the parent VM gone, a third VM up. The third VM listens on
 # 7001 and waits for the test VM's go (a transfer on 7000), sent once the
@@ -126,14 +123,14 @@ kill $host_listener 2> /dev/null
 notany() { ! grep -qE -- "$2" "$1" || echo "'$2' in $(basename "$1"); "; }
 why_x=$(has "$tmp/strict.log" "^VSOCK-XFER-FAIL send: connect to $THIRD:7001: Connection reset by peer")
 why_x+=$(notany "$tmp/third.log" '^VSOCK-ECHO-CONNECTED')
-result e2e.strict_enclave_cannot_reach_third_vm "$(ok_if "$why$why_x")" "$why$why_x"
+result e2e.strict_enclave_cannot_reach_third_vm "$why$why_x"
 why_h=$(has "$tmp/strict.log" '^VSOCK-XFER-FAIL send: connect to 2:7002: Connection reset by peer')
 why_h+=$(notany "$tmp/strict.host" '^VSOCK-XFER-OK')
-result e2e.strict_enclave_cannot_reach_host "$(ok_if "$why$why_h")" "$why$why_h"
+result e2e.strict_enclave_cannot_reach_host "$why$why_h"
 why_i=$(has "$tmp/go" '^VSOCK-XFER-OK sent=')
 why_i+=$(has "$tmp/third.log" "^VSOCK-XFER-FAIL send: connect to $ENC2:5002")
 why_i+=$(notany "$tmp/strict.log" '^VSOCK-ECHO-CONNECTED')
-result e2e.strict_third_vm_cannot_reach_enclave "$(ok_if "$why$why_i")" "$why$why_i"
+result e2e.strict_third_vm_cannot_reach_enclave "$why$why_i"
 "$tool" del $ENC2 > /dev/null 2>&1
 
 # (f) Once on q35 with vhost-vsock-pci: the same device behind PCI.
@@ -143,4 +140,4 @@ guest_start q35 --machine q35 --cid $PCI_ENC --heartbeat 3 --timeout $GT -- true
 hb_check q35 $PCI_ENC e2e.q35_vhost_vsock_pci_heartbeat_to_host
 "$tool" del $PCI_ENC > /dev/null 2>&1
 
-exit $failed
+exit "$failed"

@@ -11,7 +11,7 @@
 # the guest's server). Prints TAP, one line per case and direction.
 set -u
 
-# shellcheck source=e2e_lib.sh
+# shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
 vt=$gbin/vsock_test
 CID=30 PORT=5100
@@ -38,7 +38,7 @@ report() {
 			first=$id
 			why="host: $(grep -F -A3 -- "$id - $name..." "$2" | tr '\n' '|') guest: $(grep -F -A3 -- "$id - $name..." "$3" | tr '\n' '|')"
 		fi
-		result "vsock_test.$role.$id $name" "$([ -z "$why" ]; echo $?)" "$why"
+		result "vsock_test.$role.$id $name" "$why"
 	done
 }
 
@@ -65,4 +65,4 @@ fi
 guest_wait client $((GT + 30)) > /dev/null
 report host_client "$tmp/client.host" "$tmp/client.log"
 
-exit $failed
+exit "$failed"
