@@ -7,6 +7,7 @@
 #   make install     install the module (modules_install) and vsock-fwd
 #   make demo        deps, build, and an enclave VM heartbeating its parent
 #   make check       deps, build, style checks, the VM test suites
+#   make bench       the benchmark against stock vhost_vsock (build/bench.json)
 #   make vm-shell    a shell in the test VM with our module loaded
 #   make clean
 #
@@ -37,7 +38,7 @@ KSRC = $(BUILD)/linux-$(SRCVER)
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm demo demo-vm guest style \
+.PHONY: all module tools install deps check check-vm demo demo-vm bench guest style \
 	vm-shell clean kdir source
 
 all: module tools
@@ -82,6 +83,9 @@ demo: deps
 demo-vm: all guest
 	@echo "Booting the test VM (Debian's 6.12 kernel in QEMU) with vhost_vsock_fwd loaded..."
 	@$(SELFTESTS)/vm/run.sh --module ours --timeout 900 -- scripts/demo-vm.sh
+
+bench: all
+	$(SELFTESTS)/bench/vm-bench.sh
 
 # The small kernel and initramfs of the end-to-end tests' guests.
 guest: source
