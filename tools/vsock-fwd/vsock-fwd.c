@@ -356,6 +356,29 @@ static int transact(struct nl_msg *msg, struct request *req)
 	return 0;
 }
 
+/*
+ * transact() for a request whose replies print as a list, with --json one
+ * array: closed on success; on failure left open and its line ended.
+ */
+static int transact_list(struct nl_msg *msg, struct request *req)
+{
+	int err;
+
+	if (json)
+		jarr(NULL);
+	err = transact(msg, req);
+	if (err) {
+		if (json)
+			printf("\n");
+		return err;
+	}
+	if (json) {
+		jarr_end();
+		jdone();
+	}
+	return 0;
+}
+
 /* The exit status for a kernel error, after saying what to do about it. */
 static int request_failed(const struct request *req, const char *what)
 {
@@ -530,7 +553,6 @@ static int cmd_show(int argc, char **argv)
 	struct request req = { .handle = show_one };
 	struct nl_msg *msg;
 	uint32_t cid = 0;
-	char what[64];
 
 	if (argc > 1)
 		return usage_error("show: too many arguments");
@@ -546,22 +568,13 @@ static int cmd_show(int argc, char **argv)
 		error("out of memory");
 		return EXIT_SYSTEM;
 	}
-	if (json)
-		jarr(NULL);
-	if (transact(msg, &req)) {
-		if (json)
-			printf("\n");
+	if (transact_list(msg, &req)) {
 		if (req.err == ENODEV) {
 			error("no device has guest CID %u; 'vsock-fwd show' lists the devices",
 			      cid);
 			return EXIT_FAILED;
 		}
-		snprintf(what, sizeof(what), "show");
-		return request_failed(&req, what);
-	}
-	if (json) {
-		jarr_end();
-		jdone();
+		return request_failed(&req, "show");
 	}
 	return EXIT_OK;
 }
@@ -604,17 +617,8 @@ static int cmd_rules(int argc, char **argv)
 		error("out of memory");
 		return EXIT_SYSTEM;
 	}
-	if (json)
-		jarr(NULL);
-	if (transact(msg, &req)) {
-		if (json)
-			printf("\n");
+	if (transact_list(msg, &req))
 		return request_failed(&req, "rules");
-	}
-	if (json) {
-		jarr_end();
-		jdone();
-	}
 	return EXIT_OK;
 }
 
