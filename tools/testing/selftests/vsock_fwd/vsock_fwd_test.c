@@ -471,6 +471,18 @@ static bool send_or_reset(struct fg_conn *c)
 	return ret == 1 || ret == -ECONNRESET;
 }
 
+/* Forward e to the parent guest p and open a stream e -> p through it. */
+static void stream_to_parent(struct __test_metadata *_metadata,
+			     struct fg_guest *e, struct fg_guest *p,
+			     struct fg_conn **ec, struct fg_conn **pc)
+{
+	ASSERT_EQ(0, fg_listen(p, STREAM, PARENT_PORT));
+	ASSERT_EQ(0, set_forward(e, fg_cid(p), 0));
+	ASSERT_EQ(0, fg_connect(e, STREAM, ALIAS, PARENT_PORT, TIMEOUT_MS,
+				ec));
+	ASSERT_EQ(0, fg_accept(p, PARENT_PORT, TIMEOUT_MS, pc));
+}
+
 /*
  * Dropping the forward under a stream to a parent guest ends it with RST
  * at both ends: at once, or at the latest when an end next sends.
@@ -480,11 +492,7 @@ TEST_F(fwd, forward_off_resets_guest_streams)
 	struct fg_guest *e = GUEST(0), *p = GUEST(2);
 	struct fg_conn *ec, *pc;
 
-	ASSERT_EQ(0, fg_listen(p, STREAM, PARENT_PORT));
-	ASSERT_EQ(0, set_forward(e, CID(2), 0));
-	ASSERT_EQ(0, fg_connect(e, STREAM, ALIAS, PARENT_PORT, TIMEOUT_MS,
-				&ec));
-	ASSERT_EQ(0, fg_accept(p, PARENT_PORT, TIMEOUT_MS, &pc));
+	stream_to_parent(_metadata, e, p, &ec, &pc);
 	ASSERT_EQ(0, set_fwd(fg_fd(e), 0, 0, 0));
 	EXPECT_TRUE(send_or_reset(ec));
 	EXPECT_TRUE(conn_reset(ec));
@@ -500,11 +508,7 @@ TEST_F(fwd, target_closes)
 	struct fg_guest *e = GUEST(0), *p = GUEST(2);
 	struct fg_conn *ec, *pc;
 
-	ASSERT_EQ(0, fg_listen(p, STREAM, PARENT_PORT));
-	ASSERT_EQ(0, set_forward(e, CID(2), 0));
-	ASSERT_EQ(0, fg_connect(e, STREAM, ALIAS, PARENT_PORT, TIMEOUT_MS,
-				&ec));
-	ASSERT_EQ(0, fg_accept(p, PARENT_PORT, TIMEOUT_MS, &pc));
+	stream_to_parent(_metadata, e, p, &ec, &pc);
 	fg_close(p);
 	self->g[2] = NULL;
 	/* An enclave blocked in a read must learn of it, not only a sender. */
@@ -651,11 +655,7 @@ TEST_F_TIMEOUT(fwd, flood_paused_not_dropped, 300)
 	size_t done;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, set_forward(e, CID(2), 0));
-	ASSERT_EQ(0, fg_listen(p, STREAM, PARENT_PORT));
-	ASSERT_EQ(0, fg_connect(e, STREAM, ALIAS, PARENT_PORT, TIMEOUT_MS,
-				&ec));
-	ASSERT_EQ(0, fg_accept(p, PARENT_PORT, TIMEOUT_MS, &pc));
+	stream_to_parent(_metadata, e, p, &ec, &pc);
 	f.hdr = (struct fg_hdr) {
 		.src_cid = CID(0),
 		.dst_cid = ALIAS,
