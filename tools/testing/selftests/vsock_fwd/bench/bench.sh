@@ -85,11 +85,14 @@ for ((r = 1; r <= rounds; r++)); do
 done
 say "measured in $((SECONDS - start)) s"
 
+# The report fails when a case gave no sane numbers; its JSON still counts.
 report=(report --json "$work/bench.json")
 [ $tap = 0 ] || report+=(--tap)
-"$bin" "${report[@]}" < "$samples"
+rc=0
+"$bin" "${report[@]}" < "$samples" || rc=$?
 if [ -n "$json" ]; then
 	cp "$work/bench.json" "$json"
 elif [ $tap = 0 ]; then
 	sed 's/^/BENCH-JSON /' "$work/bench.json"
 fi
+exit $rc

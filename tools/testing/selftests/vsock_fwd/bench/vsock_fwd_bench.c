@@ -15,8 +15,9 @@
  *	for whatever failed (SCOPE is a case or a module)
  *   vsock_fwd_bench report [--tap] [--json FILE] < SAMPLES
  *	medians, spread and ratios paired by round, checked against the
- *	targets, as a table (or TAP, one result per case) and as JSON;
- *	SAMPLES may also hold "config KEY VALUE" lines, copied to the JSON
+ *	targets, as a table and as JSON, and whether each case gave sane
+ *	numbers (as TAP with --tap); fails if one did not. SAMPLES may also
+ *	hold "config KEY VALUE" lines, copied to the JSON
  *   vsock_fwd_bench relay FD CID PORT
  *	the userspace relay that run starts: accepts connections on the
  *	listening vsock socket FD and relays each to CID:PORT
@@ -1305,20 +1306,27 @@ static const char *case_insane(unsigned int c, char *why, size_t len)
 	return NULL;
 }
 
-static void print_tap(void)
+/* Whether each case gave sane numbers, as TAP or as complaints only. */
+static unsigned int print_verdicts(bool tap)
 {
+	unsigned int c, failed = 0;
 	char why[400];
-	unsigned int c;
 
-	printf("TAP version 13\n1..%zu\n", NR_CASES);
+	if (tap)
+		printf("TAP version 13\n1..%zu\n", NR_CASES);
 	for (c = 0; c < NR_CASES; c++) {
 		if (case_insane(c, why, sizeof(why))) {
-			printf("# %s: %s\n", cases[c].name, why);
-			printf("not ok %u bench.%s\n", c + 1, cases[c].name);
-		} else {
+			failed++;
+			printf("%s%s: %s\n", tap ? "# " : "case ",
+			       cases[c].name, why);
+			if (tap)
+				printf("not ok %u bench.%s\n", c + 1,
+				       cases[c].name);
+		} else if (tap) {
 			printf("ok %u bench.%s\n", c + 1, cases[c].name);
 		}
 	}
+	return failed;
 }
 
 /* "1234" or "12.3" or "0.123": about four significant digits. */
@@ -1514,6 +1522,7 @@ static int write_json(const char *path)
 static int report_main(int argc, char **argv)
 {
 	const char *json = NULL;
+	unsigned int failed;
 	bool tap = false;
 	int i, ret;
 
@@ -1536,8 +1545,7 @@ static int report_main(int argc, char **argv)
 		return 1;
 	}
 	print_table(tap ? "# " : "");
-	if (tap)
-		print_tap();
+	failed = print_verdicts(tap);
 	if (json) {
 		ret = write_json(json);
 		if (ret) {
@@ -1545,7 +1553,7 @@ static int report_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	return 0;
+	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
