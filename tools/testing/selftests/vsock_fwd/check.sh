@@ -17,6 +17,11 @@ run=$here/vm/run.sh
 rm -rf "$logs"
 mkdir -p "$logs"
 
+# The suites run with SLUB debugging (red zones, poisoning, sanity checks)
+# and KFENCE sampling: they report a use after free or an overflow as a
+# "BUG", which panic_on_warn turns into a failed run.
+debug='slub_debug=FZPU kfence.sample_interval=10'
+
 pass=0 fail=0 skip=0
 start=$SECONDS
 
@@ -81,6 +86,8 @@ expect() { # NAME STATUS ARGS...
 expect exit_status 3 --module none -- sh -c 'exit 3'
 expect panic_fails 125 --module none -- sh -c 'echo c > /proc/sysrq-trigger'
 expect warn_fails 125 --module none -- insmod "$here/vm/warn/warn_on_load.ko"
+expect uaf_fails 125 --module none --append "$debug" -- \
+	insmod "$here/vm/warn/uaf_on_load.ko"
 expect hang_times_out 124 --module none --timeout 25 -- sleep 600
 expect module_loads 0 --module ours -- test -c /dev/vhost-vsock
 
@@ -94,6 +101,7 @@ while read -r suite modules timeout cmd; do
 		: > "$log.tap"
 		# shellcheck disable=SC2086
 		"$run" --quiet --module "$m" --timeout "$timeout" \
+			--append "$debug" \
 			--output "$log.tap" -- $cmd > "$log.console" 2>&1
 		rc=$?
 		cat "$log.tap" >> "$log.console"

@@ -13,6 +13,7 @@
 #   --module ours|stock|none   module to load (default: ours)
 #   --timeout SEC              kill the VM after SEC seconds (default: 600)
 #   --mem MB, --smp N          VM size (default: 2048, 2)
+#   --append ARGS              more kernel command line (slub_debug=FZPU...)
 #   --output FILE              also write CMD's output (without the kernel's
 #                              console messages) to FILE
 #   --quiet                    do not print the console while it runs
@@ -26,14 +27,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../../.." && pwd)
 build=$top/build
 
-module=ours timeout=600 mem=2048 smp=2 output= quiet=0 interactive=0
-usage() { sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+module=ours timeout=600 mem=2048 smp=2 append= output= quiet=0 interactive=0
+usage() { sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--module) module=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
 	--output) output=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--interactive) interactive=1; shift ;;
@@ -71,7 +73,7 @@ printf '%q ' "$@" > "$out/cmd"
 echo >> "$out/cmd"
 
 cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
-cmdline+=" vsockfwd.init=$here/init.sh"
+cmdline+=" vsockfwd.init=$here/init.sh${append:+ $append}"
 
 qemu=(qemu-system-x86_64
 	-machine "q35,accel=${ACCEL:-tcg}" -cpu max -m "$mem" -smp "$smp"
