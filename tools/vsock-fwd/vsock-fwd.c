@@ -56,14 +56,24 @@ enum {
 
 static const char *prog = "vsock-fwd";
 static bool json, pretty;
+/* In a batch (-b): the file and line being run, for messages. */
+static const char *batch_file;
+static unsigned int batch_line;
 
 /* ---- messages ---- */
+
+static void prefix(void)
+{
+	fprintf(stderr, "%s: ", prog);
+	if (batch_file)
+		fprintf(stderr, "%s:%u: ", batch_file, batch_line);
+}
 
 static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
+	prefix();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -74,7 +84,7 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
+	prefix();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -104,10 +114,13 @@ static void usage(FILE *f)
 "                             (default 9000); stop after N if given\n"
 "\n"
 "Options:\n"
-"  -j, --json     JSON output\n"
-"  -p, --pretty   indented JSON (implies -j)\n"
-"  -h, --help     this help\n"
-"  -V, --version  version\n"
+"  -b, --batch FILE  run the set and del commands in FILE (- for standard\n"
+"                    input), one per line, over one netlink socket; stop\n"
+"                    at the first that fails\n"
+"  -j, --json        JSON output\n"
+"  -p, --pretty      indented JSON (implies -j)\n"
+"  -h, --help        this help\n"
+"  -V, --version     version\n"
 "\n"
 "Changing rules needs CAP_NET_ADMIN. Exit status: 0 success, 1 request\n"
 "failed, 2 usage error, 3 module not loaded, 4 permission denied,\n"
@@ -288,10 +301,13 @@ static int error_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+/* Connect once; the commands of a batch share the socket. */
 static int nl_open(void)
 {
 	int one = 1;
 
+	if (sk)
+		return EXIT_OK;
 	sk = nl_socket_alloc();
 	if (!sk) {
 		error("out of memory");
@@ -891,31 +907,94 @@ static int cmd_heartbeat(int argc, char **argv)
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	bool batch;	/* allowed in a batch: changes, which print nothing */
 } commands[] = {
-	{ "show", cmd_show },
-	{ "list", cmd_show },
-	{ "set", cmd_set },
-	{ "del", cmd_del },
-	{ "delete", cmd_del },
-	{ "rules", cmd_rules },
-	{ "monitor", cmd_monitor },
-	{ "heartbeat", cmd_heartbeat },
+	{ "show", cmd_show, false },
+	{ "list", cmd_show, false },
+	{ "set", cmd_set, true },
+	{ "del", cmd_del, true },
+	{ "delete", cmd_del, true },
+	{ "rules", cmd_rules, false },
+	{ "monitor", cmd_monitor, false },
+	{ "heartbeat", cmd_heartbeat, false },
 };
+
+static int run_command(int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[0], commands[i].name))
+			continue;
+		if (batch_file && !commands[i].batch)
+			return usage_error("'%s' cannot be batched: only set and del can",
+					   argv[0]);
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	return usage_error("unknown command '%s'", argv[0]);
+}
+
+#define BATCH_MAX_ARGS	16
+
+/*
+ * Each line of @file a command, words split on blanks, '#' to the end of
+ * the line a comment. The socket nl_open() made for the first is reused.
+ */
+static int run_batch(const char *file)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	char *line = NULL, *word, *save, *argv[BATCH_MAX_ARGS];
+	size_t cap = 0;
+	int argc, ret = EXIT_OK;
+
+	if (!f) {
+		error("batch: %s: %s", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	batch_file = file;
+	while (ret == EXIT_OK && getline(&line, &cap, f) >= 0) {
+		batch_line++;
+		line[strcspn(line, "#")] = 0;
+		argc = 0;
+		for (word = strtok_r(line, " \t\r\n", &save); word;
+		     word = strtok_r(NULL, " \t\r\n", &save)) {
+			if (argc == BATCH_MAX_ARGS) {
+				ret = usage_error("too many words");
+				break;
+			}
+			argv[argc++] = word;
+		}
+		if (ret == EXIT_OK && argc)
+			ret = run_command(argc, argv);
+	}
+	if (ret == EXIT_OK && ferror(f)) {
+		error("batch: reading %s: %s", file, strerror(errno));
+		ret = EXIT_SYSTEM;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "batch", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	size_t i;
+	const char *batch = NULL;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+jphV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+b:jphV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			batch = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -935,20 +1014,17 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!argc)
+	if (batch && argc)
+		return usage_error("a command and -b cannot go together");
+	if (!batch && !argc)
 		return usage_error("no command given");
-	if (!strcmp(argv[0], "help")) {
+	if (!batch && !strcmp(argv[0], "help")) {
 		usage(stdout);
 		return EXIT_OK;
 	}
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[0], commands[i].name))
-			continue;
-		ret = commands[i].fn(argc - 1, argv + 1);
-		if (sk)
-			nl_socket_free(sk);
-		return ret;
-	}
-	return usage_error("unknown command '%s'", argv[0]);
+	ret = batch ? run_batch(batch) : run_command(argc, argv);
+	if (sk)
+		nl_socket_free(sk);
+	return ret;
 }

@@ -28,7 +28,7 @@ raw_cases=(u8_for_u32 u64_for_u32 nested_flag_on_u32 attr_len_below_header
 	still_works_after)
 n=0 failed=0
 echo "TAP version 13"
-echo "1..$((12 + ${#raw_cases[@]}))"
+echo "1..$((13 + ${#raw_cases[@]}))"
 
 # result NAME STATUS [WHY]: one TAP line; the why goes before it.
 result() {
@@ -287,18 +287,37 @@ guest_stop
 check "all gone" jqt "$tmp/dump.json" '. == []'
 finish dump_500_devices_in_order
 
-# 12. Rules in bulk: a rule dump over several messages, in order.
-for cid in $(shuf -i 2000-2029); do
-	"$tool" set "$cid" parent 2 || why+="set $cid failed; "
-done
+# 12. Rules in bulk, from a batch: 1500 rules fill several dump messages
+# (52 bytes each, in buffers of at most 32 KiB), which must come back whole
+# and in order; then a batch from standard input deletes them.
+shuf -i 2000-3499 | sed 's/.*/set & parent 2/' > "$tmp/batch"
+check "batch of 1500 sets" rc 0 "$tool" -b "$tmp/batch"
 "$tool" -j rules > "$tmp/rules.json"
-check "30 rules in order" jqt "$tmp/rules.json" '[.[].cid] == [range(2000; 2030)]'
-for cid in $(shuf -i 2000-2029); do
-	"$tool" del "$cid" || why+="del $cid failed; "
-done
+check "1500 rules in order" jqt "$tmp/rules.json" '[.[].cid] == [range(2000; 3500)]'
+check "human dump" test "$("$tool" rules | wc -l)" -eq 1500
+shuf -i 2000-3499 | sed 's/.*/del &/' > "$tmp/batch"
+check "batch of 1500 dels" rc 0 "$tool" -b - < "$tmp/batch"
+"$tool" -j rules > "$tmp/rules.json"
+check "no rules left" jqt "$tmp/rules.json" '. == []'
 finish rule_dump_in_order
 
-# 13. Hand-made malformed messages get EINVAL (or ERANGE for values out
+# 13. A batch stops at its first failing line and names it; what came
+# before has taken effect, nothing after.
+printf '# rules\nset 40 parent 2\n\nset 41 parent 2 sticky\nset 42 parent 2\n' > "$tmp/batch"
+check "bad line is a usage error" rc 2 "$tool" -b "$tmp/batch"
+check "names file and line" grepq "$tmp/batch:4: set: unexpected 'sticky'" "$tmp/err"
+"$tool" -j rules > "$tmp/rules.json"
+check "only the line before" jqt "$tmp/rules.json" '[.[].cid] == [40]'
+printf 'del 40\ndel 40\n' > "$tmp/batch"
+check "failed request ends it" rc 1 "$tool" -b "$tmp/batch"
+check "says which line" grepq "$tmp/batch:2: del: no rule for guest CID 40" "$tmp/err"
+printf 'rules\n' > "$tmp/batch"
+check "only changes batch" rc 2 "$tool" -b "$tmp/batch"
+check "a command and -b" rc 2 "$tool" -b "$tmp/batch" rules
+check "unreadable file" rc 2 "$tool" -b "$tmp/none"
+finish batch_stops_at_first_failure
+
+# 14. Hand-made malformed messages get EINVAL (or ERANGE for values out
 # of range) and the family keeps working.
 "$raw" > "$tmp/raw" 2>&1
 for c in "${raw_cases[@]}"; do
