@@ -7,7 +7,8 @@
 #   make install     install the module (modules_install) and vsock-fwd
 #   make demo        deps, build, and an enclave VM heartbeating its parent
 #   make check       deps, build, style checks, the VM test suites
-#   make bench       the benchmark against stock vhost_vsock (build/bench.json)
+#   make bench       the benchmark against stock vhost_vsock (build/bench.json);
+#                    BENCH_ARGS='--icount -- --rounds 12' to tune it
 #   make vm-shell    a shell in the test VM with our module loaded
 #   make clean
 #
@@ -85,7 +86,7 @@ demo-vm: all guest
 	@$(SELFTESTS)/vm/run.sh --module ours --timeout 900 -- scripts/demo-vm.sh
 
 bench: all
-	$(SELFTESTS)/bench/vm-bench.sh
+	$(SELFTESTS)/bench/vm-bench.sh $(BENCH_ARGS)
 
 # The small kernel and initramfs of the end-to-end tests' guests.
 guest: source

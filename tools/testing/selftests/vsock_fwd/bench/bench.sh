@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench.sh [--quick] [--tap] [--rounds N] [--time MS] [--sizes B,...]
-#          [--idle N] [--json FILE] [--label TEXT]
+#          [--idle N] [--cases C,...] [--json FILE] [--label TEXT]
 #
 # Runs in the test VM booted with --module none (vm/run.sh), as root, from
 # the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd in
@@ -16,6 +16,8 @@
 #   --time MS    length of each measurement (default 1000)
 #   --sizes LIST write sizes of the throughput tests (default 4096,65536)
 #   --idle N     idle devices of the scaling cases (default 500)
+#   --cases LIST only these cases (stock,relay,socat,ours,fwd,g2g,fwd_idle,
+#                g2g_idle); a module none of them uses is not loaded
 #   --quick      one short round: proves that everything runs (make check)
 #   --tap        TAP, one result per case (ran and gave sane numbers)
 #   --label TEXT how the VM ran (vm-bench.sh: its run.sh options), for the
@@ -27,14 +29,15 @@ top=$(cd "$here/../../../../.." && pwd)
 bin=$top/build/bench/vsock_fwd_bench
 module=$here/../vm/module.sh
 
-rounds=6 time=1000 sizes=4096,65536 idle=500 tap=0 json='' label=''
-usage() { sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+rounds=6 time=1000 sizes=4096,65536 idle=500 cases='' tap=0 json='' label=''
+usage() { sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
 	--time) time=$2; shift 2 ;;
 	--sizes) sizes=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
+	--cases) cases=$2; shift 2 ;;
 	--json) json=$2; shift 2 ;;
 	--label) label=$2; shift 2 ;;
 	--quick) rounds=1 time=100; shift ;;
@@ -47,6 +50,8 @@ done
 say() { echo "# $*"; }
 
 [ -x "$bin" ] || { say "bench.sh: $bin missing (make -C $here)"; exit 2; }
+list=$("$bin" modules ${cases:+"$cases"}) || usage
+read -ra modules <<< "$list"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 samples=$work/samples
@@ -57,6 +62,7 @@ samples=$work/samples
 	echo "config idle $idle"
 	echo "config kernel $(uname -r)"
 	echo "config cpus $(nproc)"
+	[ -z "$cases" ] || echo "config cases $cases"
 	[ -z "$label" ] || echo "config label $label"
 } > "$samples"
 
@@ -67,8 +73,9 @@ done
 
 start=$SECONDS
 for ((r = 1; r <= rounds; r++)); do
-	if ((r % 2)); then order="stock ours"; else order="ours stock"; fi
-	for m in $order; do
+	order=("${modules[@]}")
+	((r % 2)) || order=("${modules[@]:1}" "${modules[0]}")
+	for m in "${order[@]}"; do
 		say "round $r/$rounds: $m ($((SECONDS - start)) s)"
 		if ! "$module" load "$m" > "$work/load" 2>&1; then
 			echo "error $m loading: $(tr '\n' ' ' < "$work/load")" >> "$samples"
@@ -76,7 +83,8 @@ for ((r = 1; r <= rounds; r++)); do
 		fi
 		rc=0
 		"$bin" run --module "$m" --round "$r" --time "$time" \
-			--sizes "$sizes" --idle "$idle" >> "$samples" || rc=$?
+			--sizes "$sizes" --idle "$idle" ${cases:+--cases "$cases"} \
+			>> "$samples" || rc=$?
 		[ $rc -eq 0 ] || echo "error $m run exited with status $rc" >> "$samples"
 		if ! "$module" unload "$m" > "$work/unload" 2>&1; then
 			echo "error $m unloading: $(tr '\n' ' ' < "$work/unload")" >> "$samples"

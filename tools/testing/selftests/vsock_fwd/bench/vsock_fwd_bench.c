@@ -9,8 +9,9 @@
  * one boot do, and bench.sh arranges those:
  *
  *   vsock_fwd_bench run --module stock|ours --round N [--time MS]
- *                       [--sizes BYTES,...] [--idle N]
- *	measures every case of the loaded module and prints one line
+ *                       [--sizes BYTES,...] [--idle N] [--cases C,...]
+ *	measures every case of the loaded module (or those of --cases that
+ *	are the module's) and prints one line
  *	"sample CASE METRIC ROUND VALUE" per result, and "error SCOPE TEXT"
  *	for whatever failed (SCOPE is a case or a module)
  *   vsock_fwd_bench report [--tap] [--json FILE] < SAMPLES
@@ -18,6 +19,8 @@
  *	targets, as a table and as JSON, and whether each case gave sane
  *	numbers (as TAP with --tap); fails if one did not. SAMPLES may also
  *	hold "config KEY VALUE" lines, copied to the JSON
+ *   vsock_fwd_bench modules [CASE,...]
+ *	the modules those cases (or all) need, in the order stock, ours
  *   vsock_fwd_bench relay FD CID PORT
  *	the userspace relay that run starts: accepts connections on the
  *	listening vsock socket FD and relays each to CID:PORT
@@ -32,7 +35,9 @@
  * connections per second (conn_rate: connect, one byte, close). With each
  * comes cpu_*: the CPU time the host side of the path spent per MB, round
  * trip or connection, which shows whether the device's own work changed
- * when a ratio of the others moves.
+ * when a ratio of the others moves. Throughput also has vmcpu_*, the CPU
+ * time of the whole VM per MB, the fake guests' own work included: where
+ * the CPUs are the bottleneck, throughput ratios follow its ratios.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -130,7 +135,8 @@ static void metric_kind(const char *metric, const char **unit,
 	} else if (!strcmp(metric, "cpu_conn")) {
 		*unit = "us/conn";
 		*better = LOWER;
-	} else if (!strncmp(metric, "cpu_", 4)) {
+	} else if (!strncmp(metric, "cpu_", 4) ||
+		   !strncmp(metric, "vmcpu_", 6)) {
 		*unit = "us/MB";
 		*better = LOWER;
 	} else if (!strncmp(metric, "lat_", 4)) {
@@ -178,6 +184,17 @@ static double median(double *v, size_t n)
 
 /* ---- run: the environment of one module's measurements ---- */
 
+/* A selection of cases (--cases); all of them when none is named. */
+struct case_set {
+	bool only[NR_CASES];
+	bool some;
+};
+
+static bool case_selected(const struct case_set *set, unsigned int c)
+{
+	return !set->some || set->only[c];
+}
+
 struct run_opts {
 	const char *module;
 	unsigned int round;
@@ -185,6 +202,7 @@ struct run_opts {
 	size_t sizes[MAX_SIZES];
 	unsigned int nsizes;
 	unsigned int idle;
+	struct case_set cases;
 };
 
 struct bench_env {
@@ -421,6 +439,28 @@ static uint64_t host_cpu_ns(const struct bench_env *env)
 	return ns;
 }
 
+/*
+ * Busy CPU time of the whole VM in ns, summed over its CPUs, from the first
+ * line of /proc/stat: everything but idle and iowait. In ticks.
+ */
+static uint64_t vm_cpu_ns(void)
+{
+	unsigned long long v[8];
+	uint64_t tick = 1000000000ULL / sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	/* user nice system idle iowait irq softirq steal */
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n != 8)
+		return 0;
+	return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * tick;
+}
+
 /* ---- throughput ---- */
 
 struct tput_sender {
@@ -454,15 +494,15 @@ static void *tput_send(void *arg)
 
 /*
  * MB/s from @from to @to, counted by the receiver up to the end of the
- * stream, and the host side's CPU time per MB.
+ * stream, and the CPU time per MB of the host side and of the whole VM.
  */
 static int tput(const struct bench_env *env, const struct fg_end *from,
 		const struct fg_end *to, size_t wsize, double *mbps,
-		double *cpu)
+		double *cpu, double *vmcpu)
 {
 	struct tput_sender s = { .end = from, .wsize = wsize };
 	char *buf = malloc(RX_BUF);
-	uint64_t got = 0, c0;
+	uint64_t got = 0, c0, vm0;
 	double t0, t1;
 	pthread_t t;
 	ssize_t n = 0;
@@ -471,6 +511,7 @@ static int tput(const struct bench_env *env, const struct fg_end *from,
 	if (!buf)
 		return -ENOMEM;
 	c0 = host_cpu_ns(env);
+	vm0 = vm_cpu_ns();
 	t0 = now_s();
 	s.until = t0 + env->opts->time_ms / 1000.0;
 	ret = -pthread_create(&t, NULL, tput_send, &s);
@@ -481,7 +522,9 @@ static int tput(const struct bench_env *env, const struct fg_end *from,
 	while ((n = fg_end_recv(to, buf, RX_BUF, TIMEOUT_MS)) > 0)
 		got += n;
 	t1 = now_s();
+	*mbps = got / (t1 - t0) / 1e6;
 	*cpu = (host_cpu_ns(env) - c0) / 1e3 / (got / 1e6);
+	*vmcpu = (vm_cpu_ns() - vm0) / 1e3 / (got / 1e6);
 	pthread_join(t, NULL);
 	free(buf);
 	if (s.ret)
@@ -491,7 +534,6 @@ static int tput(const struct bench_env *env, const struct fg_end *from,
 	/* Whatever was written must have arrived, or the number is a lie. */
 	if (got != s.bytes || !got)
 		return -EIO;
-	*mbps = got / (t1 - t0) / 1e6;
 	return 0;
 }
 
@@ -696,7 +738,8 @@ static void run_case(struct bench_env *env, const struct bench_case *bc)
 	const struct run_opts *o = env->opts;
 	char metric[32], cpu_metric[40];
 	struct bench_pair p;
-	double v, v99, cpu;
+	double v, v99, cpu, vmcpu;
+	struct fg_end a;
 	unsigned int i, dir;
 	int ret;
 
@@ -715,26 +758,21 @@ static void run_case(struct bench_env *env, const struct bench_case *bc)
 				fail(bc->name, "connect", ret);
 				return;
 			}
-			if (dir) {
-				const struct fg_end a = FG_END_GUEST(p.a);
-
-				ret = tput(env, &p.peer, &a, o->sizes[i], &v,
-					   &cpu);
-			} else {
-				const struct fg_end a = FG_END_GUEST(p.a);
-
-				ret = tput(env, &a, &p.peer, o->sizes[i], &v,
-					   &cpu);
-			}
+			a = FG_END_GUEST(p.a);
+			ret = tput(env, dir ? &p.peer : &a, dir ? &a : &p.peer,
+				   o->sizes[i], &v, &cpu, &vmcpu);
 			pair_close(&p);
 			if (ret) {
 				fail(bc->name, metric, ret);
 				continue;
 			}
+			put_sample(env, bc->name, metric, v);
 			snprintf(cpu_metric, sizeof(cpu_metric), "cpu_%s",
 				 metric);
-			put_sample(env, bc->name, metric, v);
 			put_sample(env, bc->name, cpu_metric, cpu);
+			snprintf(cpu_metric, sizeof(cpu_metric), "vmcpu_%s",
+				 metric);
+			put_sample(env, bc->name, cpu_metric, vmcpu);
 		}
 	}
 
@@ -957,11 +995,22 @@ static void idle_close(struct bench_env *env)
 
 /* ---- run ---- */
 
+/* Whether case @i is to run now: the module's, of this half, selected. */
+static bool case_runs(const struct bench_env *env, unsigned int i, bool idle)
+{
+	return !strcmp(cases[i].module, env->opts->module) &&
+	       cases[i].idle == idle && case_selected(&env->opts->cases, i);
+}
+
 static void run_cases(struct bench_env *env, bool idle)
 {
 	unsigned int i;
 	int ret;
 
+	for (i = 0; i < NR_CASES && !case_runs(env, i, idle); i++)
+		;
+	if (i == NR_CASES)
+		return;
 	if (idle) {
 		ret = idle_open(env);
 		if (ret) {
@@ -973,7 +1022,7 @@ static void run_cases(struct bench_env *env, bool idle)
 	for (i = 0; i < NR_CASES; i++) {
 		const struct bench_case *bc = &cases[i];
 
-		if (strcmp(bc->module, env->opts->module) || bc->idle != idle)
+		if (!case_runs(env, i, idle))
 			continue;
 		if (bc->peer == PEER_RELAY || bc->peer == PEER_SOCAT) {
 			ret = relay_start(env, bc);
@@ -1009,6 +1058,26 @@ static int parse_sizes(struct run_opts *o, const char *arg)
 	return o->nsizes ? 0 : -EINVAL;
 }
 
+/* --cases: a comma-separated list of case names. */
+static int parse_cases(struct case_set *set, const char *arg)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	unsigned int i;
+	int ret = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_CASES && strcmp(cases[i].name, tok); i++)
+			;
+		if (i == NR_CASES)
+			ret = -EINVAL;
+		else
+			set->only[i] = set->some = true;
+	}
+	free(copy);
+	return set->some ? ret : -EINVAL;
+}
+
 static int run_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1017,6 +1086,7 @@ static int run_main(int argc, char **argv)
 		{ "time", required_argument, NULL, 't' },
 		{ "sizes", required_argument, NULL, 's' },
 		{ "idle", required_argument, NULL, 'i' },
+		{ "cases", required_argument, NULL, 'c' },
 		{}
 	};
 	struct run_opts o = {
@@ -1044,6 +1114,9 @@ static int run_main(int argc, char **argv)
 		case 'i':
 			o.idle = atoi(optarg);
 			break;
+		case 'c':
+			bad |= parse_cases(&o.cases, optarg) != 0;
+			break;
 		default:
 			bad = true;
 		}
@@ -1051,7 +1124,7 @@ static int run_main(int argc, char **argv)
 	if (bad || optind != argc || !o.module || !o.time_ms ||
 	    (strcmp(o.module, "stock") && strcmp(o.module, "ours"))) {
 		fprintf(stderr, "usage: vsock_fwd_bench run --module stock|ours [--round N]\n"
-			"           [--time MS] [--sizes B,...] [--idle N]\n");
+			"           [--time MS] [--sizes B,...] [--idle N] [--cases C,...]\n");
 		return 2;
 	}
 	/* A write to a socket the peer reset must fail, not kill us. */
@@ -1094,7 +1167,7 @@ struct sample {
 	double v;
 };
 
-#define MAX_METRICS	(2 * (4 * MAX_SIZES + 3))
+#define MAX_METRICS	(3 * 2 * MAX_SIZES + 2 * 3)
 #define MAX_SAMPLES	16384
 #define MAX_LINES	256
 
@@ -1108,6 +1181,7 @@ static struct {
 	char *errors[MAX_LINES][2];	/* scope, text */
 	unsigned int nerrors;
 	unsigned int max_round;
+	struct case_set cases;	/* "config cases": the cases that ran */
 } rep;
 
 /* Pairs of cases whose per-round ratios are reported, and their targets. */
@@ -1214,12 +1288,13 @@ static void ratio_stats(const struct comparison *cmp, unsigned int m,
 }
 
 /*
- * Whether the comparison's target covers a metric at all: the host CPU
- * times only explain the others.
+ * Whether the comparison's target covers a metric at all: the CPU times
+ * only explain the others.
  */
 static bool target_covers(const struct comparison *cmp, const char *metric)
 {
-	if (cmp->kind == INFO || !strncmp(metric, "cpu_", 4))
+	if (cmp->kind == INFO || !strncmp(metric, "cpu_", 4) ||
+	    !strncmp(metric, "vmcpu_", 6))
 		return false;
 	return cmp->conn_too || strcmp(metric, "conn_rate");
 }
@@ -1261,6 +1336,9 @@ static int read_samples(FILE *in)
 				return -EINVAL;
 			rep.config[rep.nconfig][0] = strdup(a);
 			rep.config[rep.nconfig++][1] = strdup(text);
+			if (!strcmp(a, "cases") &&
+			    parse_cases(&rep.cases, text))
+				return -EINVAL;
 		} else if (sscanf(line, "error %127s %383[^\n]", a, text) == 2) {
 			if (rep.nerrors == MAX_LINES)
 				return -EINVAL;
@@ -1315,7 +1393,11 @@ static unsigned int print_verdicts(bool tap)
 	if (tap)
 		printf("TAP version 13\n1..%zu\n", NR_CASES);
 	for (c = 0; c < NR_CASES; c++) {
-		if (case_insane(c, why, sizeof(why))) {
+		if (!case_selected(&rep.cases, c)) {
+			if (tap)
+				printf("ok %u bench.%s # SKIP not in --cases\n",
+				       c + 1, cases[c].name);
+		} else if (case_insane(c, why, sizeof(why))) {
 			failed++;
 			printf("%s%s: %s\n", tap ? "# " : "case ",
 			       cases[c].name, why);
@@ -1556,15 +1638,43 @@ static int report_main(int argc, char **argv)
 	return failed ? 1 : 0;
 }
 
+/* The modules that the cases of LIST (all cases without one) need. */
+static int modules_main(int argc, char **argv)
+{
+	static const char *const modules[] = { "stock", "ours" };
+	struct case_set set = {};
+	unsigned int c, m;
+	bool first = true;
+
+	if (argc > 3 || (argc == 3 && parse_cases(&set, argv[2]))) {
+		fprintf(stderr, "usage: vsock_fwd_bench modules [CASE,...]\n");
+		return 2;
+	}
+	for (m = 0; m < ARRAY_SIZE(modules); m++) {
+		for (c = 0; c < NR_CASES; c++)
+			if (case_selected(&set, c) &&
+			    !strcmp(cases[c].module, modules[m]))
+				break;
+		if (c < NR_CASES) {
+			printf("%s%s", first ? "" : " ", modules[m]);
+			first = false;
+		}
+	}
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return run_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "modules"))
+		return modules_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "report"))
 		return report_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "relay"))
 		return relay_main(argc, argv);
-	fprintf(stderr, "usage: %s run|report|relay ... (see the source)\n",
+	fprintf(stderr, "usage: %s run|report|modules|relay ... (see the source)\n",
 		argv[0]);
 	return 2;
 }
