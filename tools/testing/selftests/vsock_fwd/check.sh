@@ -88,6 +88,9 @@ expect panic_fails 125 --module none -- sh -c 'echo c > /proc/sysrq-trigger'
 expect warn_fails 125 --module none -- insmod "$here/vm/warn/warn_on_load.ko"
 expect uaf_fails 125 --module none --append "$debug" -- \
 	insmod "$here/vm/warn/uaf_on_load.ko"
+# A kernel that dies before init.sh gets one more boot, then fails too.
+expect boot_failure_fails 125 --module none \
+	--append vsockfwd.init=/nonexistent -- true
 expect hang_times_out 124 --module none --timeout 25 -- sleep 600
 expect module_loads 0 --module ours -- test -c /dev/vhost-vsock
 

@@ -27,6 +27,9 @@ mkdir /dev/.out /dev/.top
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 out /dev/.out
 # shellcheck source=/dev/null
 . /dev/.out/env
+# The kernel booted and this script runs: whatever fails from here on is
+# the run's failure, not a failed boot (run.sh boots again after those).
+echo "VSOCKFWD-BOOTED $NONCE" > /dev/console
 mount --bind "$TOP" /dev/.top
 writable=(/tmp /run /var/tmp /var/log /var/lib /mnt /root)
 for d in "${writable[@]}"; do
