@@ -8,7 +8,7 @@
 #   make demo        deps, build, and an enclave VM heartbeating its parent
 #   make check       deps, build, style checks, the VM test suites
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
-#                    BENCH_ARGS='--icount -- --rounds 12' to tune it
+#                    BENCH_ARGS='-- --rounds 12' to tune it
 #   make vm-shell    a shell in the test VM with our module loaded
 #   make clean
 #
