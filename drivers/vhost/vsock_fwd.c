@@ -17,7 +17,6 @@
 #include <linux/atomic.h>
 #include <linux/capability.h>
 #include <linux/hashtable.h>
-#include <linux/jhash.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -37,6 +36,7 @@
 #include "vhost.h"
 #include "vsock_fwd.h"
 #include "vsock_fwd_netlink.h"
+#include "vsock_fwd_route.h"
 
 /* Bytes moved by one run of a virtqueue handler before it yields, so that
  * one guest cannot starve the others.
@@ -44,19 +44,6 @@
 #define VSOCK_FWD_WEIGHT	0x80000
 /* Packets moved by one run before it yields: bounds small-packet floods. */
 #define VSOCK_FWD_PKT_WEIGHT	256
-/* Packets one guest may have waiting in other guests' RX queues. Beyond it
- * its TX is paused until they drain, so a guest that stops reading cannot
- * make the host queue unbounded memory on behalf of another.
- */
-#define VSOCK_FWD_MAX_QUEUED	128
-/*
- * Streams between a guest and its guest target remembered per guest, so
- * that both ends get a reset when the other goes away instead of waiting
- * forever. A stream that finds no free slot among the probed ones evicts
- * one: it then ends by a reset only when one of its ends next sends.
- */
-#define VSOCK_FWD_FLOWS		256
-#define VSOCK_FWD_FLOW_PROBES	4
 
 enum {
 	VSOCK_FWD_FEATURES = VHOST_FEATURES |
@@ -66,75 +53,21 @@ enum {
 };
 
 /**
- * struct vsock_fwd_route - the forward of one device
- * @alias: CID the guest dials to reach its parent; 0 when off
- * @target: where @alias really is, VMADDR_CID_HOST or a guest; 0 when off
- * @flags: VHOST_VSOCK_FORWARD_F_*
- * @stale_alias: alias of an earlier forward that this one dropped. The
- *	guest's packets to it get a reset, so its streams end instead of
- *	hanging.
- * @stale_target: guest target of an earlier forward that this one dropped;
- *	its packets to the guest get a reset for the same reason.
- * @rcu: frees a replaced route once the fast path is done with it
- *
- * Never modified once published: a change publishes a new route.
- */
-struct vsock_fwd_route {
-	u32 alias;
-	u32 target;
-	u32 flags;
-	u32 stale_alias;
-	u32 stale_target;
-	struct rcu_head rcu;
-};
-
-/**
- * struct vsock_fwd_flow - a stream between a guest and its guest target
- * @port: the guest's port
- * @peer_port: the target's port
- * @type: VIRTIO_VSOCK_TYPE_*; 0 for a free slot
- */
-struct vsock_fwd_flow {
-	u32 port;
-	u32 peer_port;
-	u16 type;
-};
-
-/**
- * struct vsock_fwd_pcpu_stats - per-CPU part of a device's counters
- * @pkts: packets per &enum vsock_fwd_stat
- * @bytes: payload bytes per &enum vsock_fwd_stat
- * @syncp: makes the 64-bit counters readable on 32-bit hosts
- */
-struct vsock_fwd_pcpu_stats {
-	u64_stats_t pkts[VSOCK_FWD_NR_STATS];
-	u64_stats_t bytes[VSOCK_FWD_NR_STATS];
-	struct u64_stats_sync syncp;
-};
-
-/**
  * struct vsock_fwd_dev - one open /dev/vhost-vsock, the host end of a guest
  * @dev: the vhost device
  * @vqs: RX (host to guest) and TX (guest to host) virtqueues
- * @hash: link in vsock_fwd_table while @guest_cid is set
- * @guest_cid: the guest's CID, 0 while unset
- * @route: the forward in force, never NULL
- * @reset_alias: alias whose host streams are being reset, else 0
+ * @hash: link in vsock_fwd_table while the guest has a CID
+ * @fwd: the guest's CID and everything forwarding knows of it
  * @send_pkt_work: moves @send_pkt_queue into the RX ring
  * @send_pkt_queue: packets for the guest, from the host and other guests
  * @queued_replies: reply packets in @send_pkt_queue. The guest's TX pauses
  *	while they fill its TX ring, so it cannot make us queue without bound.
- * @fwd_queued: packets of this guest waiting in other guests' queues
  * @running: VHOST_VSOCK_SET_RUNNING is in effect
- * @tx_wakeable: other devices may still kick our TX
  * @seqpacket_allow: the guest negotiated VIRTIO_VSOCK_F_SEQPACKET
- * @users: the open file, plus one per packet counted in @fwd_queued
- * @stats: the counters, per CPU
- * @fwd_source: where @route came from, &enum vsock_fwd_source
+ * @opener_admin: the device was opened with CAP_NET_ADMIN: a rule may give
+ *	it a guest target
  * @owner: thread group that called VHOST_SET_OWNER, NULL before
  * @owner_comm: its command name then
- * @flows_lock: protects @flows
- * @flows: streams between this guest and its guest target, by port hash
  */
 struct vsock_fwd_dev {
 	struct vhost_dev dev;
@@ -142,12 +75,8 @@ struct vsock_fwd_dev {
 
 	/* Written under vsock_fwd_mutex, walked under RCU. */
 	struct hlist_node hash;
-	/* Written under vsock_fwd_mutex; the fast path reads it unlocked. */
-	u32 guest_cid;
-	/* Replaced under vsock_fwd_mutex, read under RCU. */
-	struct vsock_fwd_route __rcu *route;
-	/* Under vsock_fwd_mutex. */
-	u32 reset_alias;
+	/* See struct vsock_fwd_node for the rule of each field. */
+	struct vsock_fwd_node fwd;
 
 	struct vhost_work send_pkt_work;
 	/* Has its own lock. */
@@ -155,61 +84,21 @@ struct vsock_fwd_dev {
 
 	/* Atomic; also read by the TX worker to decide whether to pause. */
 	atomic_t queued_replies;
-	atomic_t fwd_queued;
 
 	/* Written under dev.mutex, read with READ_ONCE() by other devices. */
 	bool running;
-	/* Cleared once at release, read under RCU by packet destructors. */
-	bool tx_wakeable;
 	/* Written under dev.mutex, read unlocked by the transport. */
 	bool seqpacket_allow;
+	/* Set at open. */
+	bool opener_admin;
 
-	refcount_t users;
-	/* Each CPU updates its own, readers sum them. */
-	struct vsock_fwd_pcpu_stats __percpu *stats;
-
-	/* Under vsock_fwd_mutex, like @route. */
-	u8 fwd_source;
 	/* Set once under vsock_fwd_mutex, read under it; put at release. */
 	struct pid *owner;
 	char owner_comm[TASK_COMM_LEN];
-
-	/* Taken by the TX workers of both ends of a stream, BH off. */
-	spinlock_t flows_lock;
-	/* Under flows_lock. */
-	struct vsock_fwd_flow flows[VSOCK_FWD_FLOWS];
-};
-
-/**
- * struct vsock_fwd_skb_cb - control block of a packet between two guests
- * @vsock: the virtio-vsock control block, which must come first
- * @sender: device whose @fwd_queued counts this packet; holds a reference
- */
-struct vsock_fwd_skb_cb {
-	struct virtio_vsock_skb_cb vsock;
-	struct vsock_fwd_dev *sender;
-};
-
-#define VSOCK_FWD_SKB_CB(skb) ((struct vsock_fwd_skb_cb *)((skb)->cb))
-static_assert(sizeof(struct vsock_fwd_skb_cb) <= sizeof_field(struct sk_buff, cb));
-
-/**
- * enum vsock_fwd_verdict - what to do with a packet a guest sent
- * @VSOCK_FWD_DROP: drop it silently, as upstream does with misaddressed
- *	packets
- * @VSOCK_FWD_HOST: deliver it to host sockets
- * @VSOCK_FWD_GUEST: it has been queued to another guest
- * @VSOCK_FWD_RESET: drop it and answer with a reset
- */
-enum vsock_fwd_verdict {
-	VSOCK_FWD_DROP,
-	VSOCK_FWD_HOST,
-	VSOCK_FWD_GUEST,
-	VSOCK_FWD_RESET,
 };
 
 /* All devices that have a guest CID, keyed by it. */
-static DEFINE_MUTEX(vsock_fwd_mutex);
+DEFINE_MUTEX(vsock_fwd_mutex);
 static DEFINE_READ_MOSTLY_HASHTABLE(vsock_fwd_table, 8);
 
 static struct virtio_transport vhost_transport;
@@ -223,44 +112,46 @@ static struct vsock_fwd_dev *vsock_fwd_lookup(u32 guest_cid)
 
 	hash_for_each_possible_rcu(vsock_fwd_table, vfd, hash, guest_cid,
 				   lockdep_is_held(&vsock_fwd_mutex)) {
-		if (vfd->guest_cid == guest_cid)
+		if (vfd->fwd.guest_cid == guest_cid)
 			return vfd;
 	}
 	return NULL;
 }
 
-static struct vsock_fwd_route *vsock_fwd_route_locked(struct vsock_fwd_dev *vfd)
+static struct vsock_fwd_dev *vsock_fwd_of(struct vsock_fwd_node *node)
 {
-	return rcu_dereference_protected(vfd->route,
-					 lockdep_is_held(&vsock_fwd_mutex));
+	return container_of(node, struct vsock_fwd_dev, fwd);
 }
 
-static void vsock_fwd_count(struct vsock_fwd_dev *vfd,
-			    enum vsock_fwd_stat stat, u32 bytes)
+/* For the policy: vsock_fwd_lookup() by another name. */
+struct vsock_fwd_node *vsock_fwd_node_lookup(u32 guest_cid)
 {
-	struct vsock_fwd_pcpu_stats *s = get_cpu_ptr(vfd->stats);
-	unsigned long flags;
+	struct vsock_fwd_dev *vfd = vsock_fwd_lookup(guest_cid);
 
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_inc(&s->pkts[stat]);
-	u64_stats_add(&s->bytes[stat], bytes);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vfd->stats);
+	return vfd ? &vfd->fwd : NULL;
+}
+
+bool vsock_fwd_node_running(struct vsock_fwd_node *node)
+{
+	return READ_ONCE(vsock_fwd_of(node)->running);
+}
+
+/* Call @fn on every device that has a CID; under vsock_fwd_mutex. */
+void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
+			 void *arg)
+{
+	struct vsock_fwd_dev *vfd;
+	int bkt;
+
+	lockdep_assert_held(&vsock_fwd_mutex);
+	hash_for_each(vsock_fwd_table, bkt, vfd, hash)
+		fn(&vfd->fwd, arg);
 }
 
 static void vsock_fwd_free(struct vsock_fwd_dev *vfd)
 {
-	/* Unpublished by now: no reader can hold the route. */
-	kfree(rcu_dereference_protected(vfd->route, true));
-	free_percpu(vfd->stats);
+	vsock_fwd_node_destroy(&vfd->fwd);
 	kvfree(vfd);
-}
-
-/* May run in any context but hard IRQ: packet destructors drop references. */
-static void vsock_fwd_put(struct vsock_fwd_dev *vfd)
-{
-	if (refcount_dec_and_test(&vfd->users))
-		vsock_fwd_free(vfd);
 }
 
 /* ---- host and other guests to this guest: the RX ring ---- */
@@ -273,26 +164,24 @@ static void vsock_fwd_queue_rx(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
 	vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX], &vfd->send_pkt_work);
 }
 
+/* For the policy: queue a packet for the guest. */
+void vsock_fwd_node_queue(struct vsock_fwd_node *node, struct sk_buff *skb)
+{
+	/* Taps saw it leave its sender; they also see it reach this guest. */
+	virtio_vsock_skb_clear_tap_delivered(skb);
+	vsock_fwd_queue_rx(vsock_fwd_of(node), skb);
+}
+
 /* Queue a reset for the guest from @src_cid:@src_port to its @dst_port. */
 static void vsock_fwd_queue_rst(struct vsock_fwd_dev *vfd, u32 src_cid,
 				u32 src_port, u32 dst_port, u16 type, gfp_t gfp)
 {
-	struct virtio_vsock_hdr *hdr;
 	struct sk_buff *skb;
 
-	skb = virtio_vsock_alloc_linear_skb(VIRTIO_VSOCK_SKB_HEADROOM, gfp);
+	skb = vsock_fwd_alloc_rst(src_cid, src_port, vfd->fwd.guest_cid,
+				  dst_port, type, gfp);
 	if (!skb)
 		return;
-
-	hdr = virtio_vsock_hdr(skb);
-	memset(hdr, 0, sizeof(*hdr));
-	hdr->src_cid = cpu_to_le64(src_cid);
-	hdr->src_port = cpu_to_le32(src_port);
-	hdr->dst_cid = cpu_to_le64(vfd->guest_cid);
-	hdr->dst_port = cpu_to_le32(dst_port);
-	hdr->type = cpu_to_le16(type);
-	hdr->op = cpu_to_le16(VIRTIO_VSOCK_OP_RST);
-
 	/* Bounded by queued_replies like the resets the host sends. */
 	virtio_vsock_skb_set_reply(skb);
 	vsock_fwd_queue_rx(vfd, skb);
@@ -309,36 +198,6 @@ static void vsock_fwd_reset_guest(struct vsock_fwd_dev *vfd,
 			    le32_to_cpu(hdr->dst_port),
 			    le32_to_cpu(hdr->src_port),
 			    le16_to_cpu(hdr->type), GFP_KERNEL);
-}
-
-/* A packet of @sender leaves the queue of another guest. */
-static void vsock_fwd_skb_destructor(struct sk_buff *skb)
-{
-	struct vsock_fwd_dev *sender = VSOCK_FWD_SKB_CB(skb)->sender;
-
-	if (atomic_dec_return(&sender->fwd_queued) == VSOCK_FWD_MAX_QUEUED - 1) {
-		/* Its TX may be paused on us; release waits for us. */
-		rcu_read_lock();
-		if (READ_ONCE(sender->tx_wakeable))
-			vhost_poll_queue(&sender->vqs[VSOCK_VQ_TX].poll);
-		rcu_read_unlock();
-	}
-	vsock_fwd_put(sender);
-}
-
-/* Called under RCU, which keeps @peer alive until it is queued. */
-static void vsock_fwd_queue_to_guest(struct vsock_fwd_dev *vfd,
-				     struct vsock_fwd_dev *peer,
-				     struct sk_buff *skb)
-{
-	refcount_inc(&vfd->users);
-	atomic_inc(&vfd->fwd_queued);
-	VSOCK_FWD_SKB_CB(skb)->sender = vfd;
-	skb->destructor = vsock_fwd_skb_destructor;
-
-	/* Taps saw it leave the sender; they also see it reach the peer. */
-	virtio_vsock_skb_clear_tap_delivered(skb);
-	vsock_fwd_queue_rx(peer, skb);
 }
 
 /* A packet left the send queue, sent or not. */
@@ -495,29 +354,6 @@ static void vsock_fwd_handle_rx_kick(struct vhost_work *work)
 	vsock_fwd_send_pkts(container_of(vq->dev, struct vsock_fwd_dev, dev));
 }
 
-/*
- * The forwarding decision for a packet from the host to the guest. Under
- * RCU. Returns false if the packet must not reach the guest.
- */
-static bool vsock_fwd_route_from_host(struct vsock_fwd_dev *vfd,
-				      struct sk_buff *skb)
-{
-	const struct vsock_fwd_route *rt = rcu_dereference(vfd->route);
-
-	if (rt->target == VMADDR_CID_HOST) {
-		/* The host is the parent: the guest knows it as the alias. */
-		virtio_vsock_hdr(skb)->src_cid = cpu_to_le64(rt->alias);
-		vsock_fwd_count(vfd, VSOCK_FWD_STAT_IN, skb->len);
-		return true;
-	}
-	if (rt->target && (rt->flags & VHOST_VSOCK_FORWARD_F_STRICT)) {
-		/* Only the parent, another guest, may talk to it. */
-		vsock_fwd_count(vfd, VSOCK_FWD_STAT_REFUSED, skb->len);
-		return false;
-	}
-	return true;
-}
-
 /* ---- the vsock transport: host sockets ---- */
 
 static u32 vsock_fwd_get_local_cid(void)
@@ -538,7 +374,7 @@ static int vsock_fwd_send_pkt(struct sk_buff *skb)
 		ret = -ENODEV;
 		goto out_free;
 	}
-	if (!vsock_fwd_route_from_host(vfd, skb)) {
+	if (!vsock_fwd_route_from_host(&vfd->fwd, skb)) {
 		ret = -ECONNREFUSED;
 		goto out_free;
 	}
@@ -651,22 +487,11 @@ static struct virtio_transport vhost_transport = {
 	.send_pkt = vsock_fwd_send_pkt,
 };
 
-/* Reset a host socket whose peer went away, as if the peer had reset it. */
-static void vsock_fwd_mark_reset(struct sock *sk)
-{
-	struct vsock_sock *vsk = vsock_sk(sk);
-
-	sock_set_flag(sk, SOCK_DONE);
-	vsk->peer_shutdown = SHUTDOWN_MASK;
-	sk->sk_state = SS_UNCONNECTED;
-	sk->sk_err = ECONNRESET;
-	sk_error_report(sk);
-}
-
 /*
  * For vsock_for_each_connected_socket(), which holds vsock_table_lock: that
- * keeps the socket alive, and like upstream we do without its lock. A
- * pending close timeout is left to reset the socket itself.
+ * keeps the socket alive, and like upstream we do without its lock to reset
+ * a host socket whose guest went away. A pending close timeout is left to
+ * reset the socket itself.
  */
 static void vsock_fwd_reset_orphan(struct sock *sk)
 {
@@ -677,210 +502,87 @@ static void vsock_fwd_reset_orphan(struct sock *sk)
 	orphan = !vsock_fwd_lookup(vsk->remote_addr.svm_cid);
 	rcu_read_unlock();
 
-	if (orphan && !vsk->close_work_scheduled)
-		vsock_fwd_mark_reset(sk);
+	if (orphan && !vsk->close_work_scheduled) {
+		sock_set_flag(sk, SOCK_DONE);
+		vsk->peer_shutdown = SHUTDOWN_MASK;
+		sk->sk_state = SS_UNCONNECTED;
+		sk->sk_err = ECONNRESET;
+		sk_error_report(sk);
+	}
 }
 
-/* Like vsock_fwd_reset_orphan(), for streams of a route being dropped. */
-static void vsock_fwd_reset_host_stream(struct sock *sk)
-{
-	struct vsock_sock *vsk = vsock_sk(sk);
-	struct vsock_fwd_dev *vfd;
+/*
+ * The streams of a guest whose route to the host is being dropped, and the
+ * old alias, for vsock_fwd_collect_host_stream(); under vsock_fwd_mutex.
+ */
+static struct vsock_fwd_dev *vsock_fwd_resetting;
+static u32 vsock_fwd_resetting_alias;
+static struct sk_buff_head vsock_fwd_host_resets;
 
-	vfd = vsock_fwd_lookup(vsk->remote_addr.svm_cid);
-	if (!vfd || !vfd->reset_alias || vsk->close_work_scheduled)
+/*
+ * For vsock_for_each_connected_socket(), under vsock_table_lock: the guest
+ * end of each stream of the route being dropped gets a reset from the old
+ * alias, and the host end one from the guest, collected to go through the
+ * transport's receive path, which takes the socket's lock, once the table
+ * lock is released.
+ */
+static void vsock_fwd_collect_host_stream(struct sock *sk)
+{
+	struct vsock_fwd_dev *vfd = vsock_fwd_resetting;
+	struct vsock_sock *vsk = vsock_sk(sk);
+	struct sk_buff *skb;
+	u16 type;
+
+	if (vsk->remote_addr.svm_cid != vfd->fwd.guest_cid)
 		return;
 
-	/* The guest end is connected to the old alias: reset it too. */
-	vsock_fwd_queue_rst(vfd, vfd->reset_alias, vsk->local_addr.svm_port,
-			    vsk->remote_addr.svm_port,
-			    sk->sk_type == SOCK_SEQPACKET ?
-			    VIRTIO_VSOCK_TYPE_SEQPACKET :
-			    VIRTIO_VSOCK_TYPE_STREAM, GFP_ATOMIC);
-	vsock_fwd_mark_reset(sk);
+	type = sk->sk_type == SOCK_SEQPACKET ? VIRTIO_VSOCK_TYPE_SEQPACKET :
+	       VIRTIO_VSOCK_TYPE_STREAM;
+	vsock_fwd_queue_rst(vfd, vsock_fwd_resetting_alias,
+			    vsk->local_addr.svm_port,
+			    vsk->remote_addr.svm_port, type, GFP_ATOMIC);
+	skb = vsock_fwd_alloc_rst(vfd->fwd.guest_cid, vsk->remote_addr.svm_port,
+				  VMADDR_CID_HOST, vsk->local_addr.svm_port,
+				  type, GFP_ATOMIC);
+	if (skb)
+		__skb_queue_tail(&vsock_fwd_host_resets, skb);
+}
+
+/**
+ * vsock_fwd_reset_host_streams() - end the streams between a guest and host
+ *	sockets that its route to the host carried
+ * @node: the guest
+ * @alias: the alias the guest knew the host by
+ *
+ * Context: under vsock_fwd_mutex; sleeps.
+ */
+void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias)
+{
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&vsock_fwd_mutex);
+
+	vsock_fwd_resetting = vsock_fwd_of(node);
+	vsock_fwd_resetting_alias = alias;
+	vsock_for_each_connected_socket(&vhost_transport.transport,
+					vsock_fwd_collect_host_stream);
+	vsock_fwd_resetting = NULL;
+
+	while ((skb = __skb_dequeue(&vsock_fwd_host_resets)))
+		virtio_transport_recv_pkt(&vhost_transport, skb);
 }
 
 /* ---- this guest to the host and other guests: the TX ring ---- */
 
-/*
- * Note a connection being opened or reset between @child and its guest
- * target, from the header of a packet forwarded between them. Only
- * connection setup and reset take the lock; data packets return at once.
- */
-static void vsock_fwd_track(struct vsock_fwd_dev *child,
-			    const struct virtio_vsock_hdr *hdr,
-			    u32 port, u32 peer_port)
-{
-	u16 op = le16_to_cpu(hdr->op);
-	struct vsock_fwd_flow *flow, *free = NULL;
-	unsigned int home, i;
-
-	if (op != VIRTIO_VSOCK_OP_REQUEST && op != VIRTIO_VSOCK_OP_RESPONSE &&
-	    op != VIRTIO_VSOCK_OP_RST)
-		return;
-
-	home = jhash_2words(port, peer_port, 0);
-	spin_lock_bh(&child->flows_lock);
-	for (i = 0; i < VSOCK_FWD_FLOW_PROBES; i++) {
-		flow = &child->flows[(home + i) % VSOCK_FWD_FLOWS];
-		if (flow->type && flow->port == port &&
-		    flow->peer_port == peer_port)
-			break;
-		if (!flow->type && !free)
-			free = flow;
-	}
-
-	if (i < VSOCK_FWD_FLOW_PROBES) {
-		if (op == VIRTIO_VSOCK_OP_RST)
-			flow->type = 0;
-	} else if (op != VIRTIO_VSOCK_OP_RST) {
-		flow = free ?: &child->flows[home % VSOCK_FWD_FLOWS];
-		flow->port = port;
-		flow->peer_port = peer_port;
-		flow->type = le16_to_cpu(hdr->type);
-	}
-	spin_unlock_bh(&child->flows_lock);
-}
-
-/*
- * End the streams between @child and its guest target: the child gets a
- * reset from @alias unless that is 0, and @parent, unless NULL, one from
- * the child. Under vsock_fwd_mutex, which keeps both devices alive.
- */
-static void vsock_fwd_reset_flows(struct vsock_fwd_dev *child, u32 alias,
-				  struct vsock_fwd_dev *parent)
-{
-	struct vsock_fwd_flow *flow;
-	size_t i;
-
-	lockdep_assert_held(&vsock_fwd_mutex);
-
-	spin_lock_bh(&child->flows_lock);
-	for (i = 0; i < ARRAY_SIZE(child->flows); i++) {
-		flow = &child->flows[i];
-		if (!flow->type)
-			continue;
-		if (alias)
-			vsock_fwd_queue_rst(child, alias, flow->peer_port,
-					    flow->port, flow->type, GFP_ATOMIC);
-		if (parent)
-			vsock_fwd_queue_rst(parent, child->guest_cid,
-					    flow->port, flow->peer_port,
-					    flow->type, GFP_ATOMIC);
-		flow->type = 0;
-	}
-	spin_unlock_bh(&child->flows_lock);
-}
-
-/* A strict guest hears from its parent only. Under RCU. */
-static bool vsock_fwd_accepts(struct vsock_fwd_dev *peer, u64 src)
-{
-	const struct vsock_fwd_route *rt = rcu_dereference(peer->route);
-
-	return !(rt->flags & VHOST_VSOCK_FORWARD_F_STRICT) || rt->target == src;
-}
-
-/*
- * The forwarding decision for a packet the guest sent: one look at our own
- * route and at most one at the destination's, both found in O(1). Under
- * RCU. Rewrites the header of packets it lets through; on
- * %VSOCK_FWD_GUEST, *@peerp is the guest to queue the packet to.
- */
-static enum vsock_fwd_verdict
-vsock_fwd_route_tx(struct vsock_fwd_dev *vfd, struct sk_buff *skb,
-		   struct vsock_fwd_dev **peerp)
-{
-	const struct vsock_fwd_route *rt = rcu_dereference(vfd->route);
-	struct virtio_vsock_hdr *hdr = virtio_vsock_hdr(skb);
-	u64 src = le64_to_cpu(hdr->src_cid);
-	u64 dst = le64_to_cpu(hdr->dst_cid);
-	const struct vsock_fwd_route *peer_rt;
-	struct vsock_fwd_dev *peer;
-
-	/* A guest may only send from its own CID. */
-	if (src != vfd->guest_cid)
-		return VSOCK_FWD_DROP;
-
-	if (rt->target && dst == rt->alias) {
-		/* To the parent. */
-		if (rt->target == VMADDR_CID_HOST) {
-			hdr->dst_cid = cpu_to_le64(VMADDR_CID_HOST);
-			vsock_fwd_count(vfd, VSOCK_FWD_STAT_OUT, skb->len);
-			return VSOCK_FWD_HOST;
-		}
-		peer = vsock_fwd_lookup(rt->target);
-		if (!peer || !READ_ONCE(peer->running)) {
-			vsock_fwd_count(vfd, VSOCK_FWD_STAT_UNREACHABLE,
-					skb->len);
-			return VSOCK_FWD_RESET;
-		}
-		if (!vsock_fwd_accepts(peer, src)) {
-			vsock_fwd_count(vfd, VSOCK_FWD_STAT_REFUSED, skb->len);
-			return VSOCK_FWD_RESET;
-		}
-		hdr->dst_cid = cpu_to_le64(rt->target);
-		vsock_fwd_track(vfd, hdr, le32_to_cpu(hdr->src_port),
-				le32_to_cpu(hdr->dst_port));
-		vsock_fwd_count(vfd, VSOCK_FWD_STAT_OUT, skb->len);
-		*peerp = peer;
-		return VSOCK_FWD_GUEST;
-	}
-
-	/*
-	 * A strict guest talks to its parent only. A guest whose parent is
-	 * the host knows it as the alias only: replies would come from
-	 * there, so a stream dialled to CID 2 could not work.
-	 */
-	if ((rt->target && (rt->flags & VHOST_VSOCK_FORWARD_F_STRICT)) ||
-	    (rt->target == VMADDR_CID_HOST && dst == VMADDR_CID_HOST)) {
-		vsock_fwd_count(vfd, VSOCK_FWD_STAT_REFUSED, skb->len);
-		return VSOCK_FWD_RESET;
-	}
-
-	/* A stream to an alias that was since dropped. */
-	if (rt->stale_alias && dst == rt->stale_alias) {
-		vsock_fwd_count(vfd, VSOCK_FWD_STAT_UNREACHABLE, skb->len);
-		return VSOCK_FWD_RESET;
-	}
-
-	if (dst == VMADDR_CID_HOST)
-		return VSOCK_FWD_HOST;
-
-	/* Between guests, only a parent reaches its child, seen as the alias. */
-	peer = dst < U32_MAX ? vsock_fwd_lookup(dst) : NULL;
-	if (!peer)
-		return VSOCK_FWD_DROP;
-	peer_rt = rcu_dereference(peer->route);
-	if (peer_rt->target == src) {
-		if (!READ_ONCE(peer->running)) {
-			vsock_fwd_count(peer, VSOCK_FWD_STAT_UNREACHABLE,
-					skb->len);
-			return VSOCK_FWD_RESET;
-		}
-		hdr->src_cid = cpu_to_le64(peer_rt->alias);
-		vsock_fwd_track(peer, hdr, le32_to_cpu(hdr->dst_port),
-				le32_to_cpu(hdr->src_port));
-		vsock_fwd_count(peer, VSOCK_FWD_STAT_IN, skb->len);
-		*peerp = peer;
-		return VSOCK_FWD_GUEST;
-	}
-	/* From a parent the child has since left. */
-	if (peer_rt->stale_target == src) {
-		vsock_fwd_count(peer, VSOCK_FWD_STAT_UNREACHABLE, skb->len);
-		return VSOCK_FWD_RESET;
-	}
-	return VSOCK_FWD_DROP;
-}
-
 static void vsock_fwd_deliver(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
 {
-	struct vsock_fwd_dev *peer = NULL;
+	struct vsock_fwd_node *peer = NULL;
 	enum vsock_fwd_verdict verdict;
 
 	rcu_read_lock();
-	verdict = vsock_fwd_route_tx(vfd, skb, &peer);
+	verdict = vsock_fwd_route_tx(&vfd->fwd, skb, &peer);
 	if (verdict == VSOCK_FWD_GUEST)
-		vsock_fwd_queue_to_guest(vfd, peer, skb);
+		vsock_fwd_node_queue(peer, skb);
 	rcu_read_unlock();
 
 	switch (verdict) {
@@ -938,7 +640,7 @@ static struct sk_buff *vsock_fwd_skb_from_guest(struct vhost_virtqueue *vq,
 		return skb;
 
 	/* The header may not claim more than the buffer holds. */
-	if (payload_len + sizeof(*hdr) > len)
+	if (payload_len > len - sizeof(*hdr))
 		goto err_free;
 
 	virtio_vsock_skb_put(skb, payload_len);
@@ -954,15 +656,14 @@ err_free:
 }
 
 /*
- * Whether the guest may send more. Each packet it sends may make us queue
- * one: a reply to it, or itself for another guest. Both are bounded.
+ * Whether the guest may send more: each packet it sends may make the host
+ * queue a reply to it. What it sends to other guests is charged to them.
  */
 static bool vsock_fwd_tx_may_run(struct vsock_fwd_dev *vfd)
 {
 	/* Pairs with the atomic read-modify-writes of whoever drains them. */
 	smp_rmb();
-	return atomic_read(&vfd->queued_replies) < vfd->vqs[VSOCK_VQ_TX].num &&
-	       atomic_read(&vfd->fwd_queued) < VSOCK_FWD_MAX_QUEUED;
+	return atomic_read(&vfd->queued_replies) < vfd->vqs[VSOCK_VQ_TX].num;
 }
 
 static void vsock_fwd_handle_tx_kick(struct vhost_work *work)
@@ -985,7 +686,7 @@ static void vsock_fwd_handle_tx_kick(struct vhost_work *work)
 	do {
 		/*
 		 * Paused: guest kicks stay off, and whoever drains our
-		 * replies or forwarded packets requeues us.
+		 * replies requeues us.
 		 */
 		if (!vsock_fwd_tx_may_run(vfd))
 			break;
@@ -1057,6 +758,12 @@ static int vsock_fwd_start(struct vsock_fwd_dev *vfd)
 	WRITE_ONCE(vfd->running, true);
 	/* Send what was queued for the guest before it ran. */
 	vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX], &vfd->send_pkt_work);
+	/*
+	 * And look at its TX ring: a kick that came while it was stopped
+	 * found no backend, and its TX may have paused on replies that
+	 * were purged meanwhile.
+	 */
+	vhost_poll_queue(&vfd->vqs[VSOCK_VQ_TX].poll);
 	mutex_unlock(&vfd->dev.mutex);
 	return 0;
 
@@ -1105,8 +812,6 @@ out_unlock:
 
 static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
 				struct vsock_fwd_dev_info *info);
-static int vsock_fwd_set_route(struct vsock_fwd_dev *vfd,
-			       const struct vhost_vsock_forward *fwd);
 
 /* Tell the vsock_fwd netlink listeners; under vsock_fwd_mutex. */
 static void vsock_fwd_notify_dev(struct vsock_fwd_dev *vfd, u8 cmd, u32 cid)
@@ -1121,37 +826,35 @@ static void vsock_fwd_notify_dev(struct vsock_fwd_dev *vfd, u8 cmd, u32 cid)
 	vsock_fwd_notify(cmd, &info);
 }
 
-/*
- * Set the forward of @vfd and where it came from, and announce a change;
- * under vsock_fwd_mutex.
- */
-static int vsock_fwd_change_route(struct vsock_fwd_dev *vfd,
-				  const struct vhost_vsock_forward *fwd,
-				  u8 source)
+/* For the policy: the forward or the parent flags changed. */
+void vsock_fwd_node_changed(struct vsock_fwd_node *node)
 {
-	const struct vsock_fwd_route *old = vsock_fwd_route_locked(vfd);
-	int ret;
+	if (node->guest_cid)
+		vsock_fwd_notify_dev(vsock_fwd_of(node),
+				     VSOCK_FWD_CMD_FWD_CHANGE,
+				     node->guest_cid);
+}
 
-	ret = vsock_fwd_set_route(vfd, fwd);
-	if (ret)
-		return ret;
-	if (!fwd->target_cid)
-		source = VSOCK_FWD_SOURCE_NONE;
-	if (old == vsock_fwd_route_locked(vfd) && source == vfd->fwd_source)
-		return 0;
-	vfd->fwd_source = source;
-	if (vfd->guest_cid)
-		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_FWD_CHANGE,
-				     vfd->guest_cid);
+/*
+ * A rule's guest target gives reachability to whatever device holds the CID:
+ * only to one a privileged VMM opened, so that a CID is not a credential.
+ */
+static int vsock_fwd_rule_allowed(struct vsock_fwd_dev *vfd,
+				  const struct vhost_vsock_forward *rule)
+{
+	if (rule->target_cid != VMADDR_CID_HOST && !vfd->opener_admin)
+		return -EPERM;
 	return 0;
 }
 
 static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 {
 	static const struct vhost_vsock_forward off;
+	struct vsock_fwd_node *node = &vfd->fwd;
+	struct vhost_vsock_forward fwd;
 	struct vhost_vsock_forward rule;
-	const struct vsock_fwd_route *rt;
 	struct vsock_fwd_dev *other;
+	bool has_rule;
 	u32 old_cid;
 	int ret = 0;
 
@@ -1165,117 +868,72 @@ static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 
 	mutex_lock(&vsock_fwd_mutex);
 
+	old_cid = node->guest_cid;
+	if (old_cid == guest_cid)
+		goto out_unlock;
+
 	other = vsock_fwd_lookup(guest_cid);
-	if (other && other != vfd) {
+	if (other) {
 		ret = -EADDRINUSE;
 		goto out_unlock;
 	}
 
 	/* The forward may not point at the guest itself. */
-	rt = vsock_fwd_route_locked(vfd);
-	if (guest_cid == rt->alias || guest_cid == rt->target) {
+	vsock_fwd_get_forward(node, &fwd);
+	if (guest_cid == fwd.alias_cid || guest_cid == fwd.target_cid) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
 
-	old_cid = vfd->guest_cid;
-	if (vfd->guest_cid)
-		hash_del_rcu(&vfd->hash);
-	WRITE_ONCE(vfd->guest_cid, guest_cid);
-	hash_add_rcu(vsock_fwd_table, &vfd->hash, guest_cid);
-	if (old_cid == guest_cid)
-		goto out_unlock;
+	/*
+	 * A rule for the CID applies, or the device does not get the CID:
+	 * the administrator's rule is never silently left out.
+	 */
+	has_rule = vsock_fwd_rule_lookup(guest_cid, &rule);
+	if (has_rule) {
+		ret = vsock_fwd_rule_allowed(vfd, &rule);
+		if (ret)
+			goto out_unlock;
+	}
 
+	if (old_cid) {
+		vsock_fwd_cid_leaving(node, false);
+		hash_del_rcu(&vfd->hash);
+	}
+	WRITE_ONCE(node->guest_cid, guest_cid);
+	hash_add_rcu(vsock_fwd_table, &vfd->hash, guest_cid);
 	if (old_cid)
 		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL, old_cid);
 	vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_NEW, guest_cid);
 
 	/* A rule belongs to a CID: the new one's applies, the old one's goes. */
-	if (vsock_fwd_rule_lookup(guest_cid, &rule))
-		vsock_fwd_change_route(vfd, &rule, VSOCK_FWD_SOURCE_RULE);
-	else if (vfd->fwd_source == VSOCK_FWD_SOURCE_RULE)
-		vsock_fwd_change_route(vfd, &off, VSOCK_FWD_SOURCE_NONE);
+	if (has_rule)
+		ret = vsock_fwd_change_route(node, &rule, VSOCK_FWD_SOURCE_RULE);
+	else if (node->fwd_source == VSOCK_FWD_SOURCE_RULE)
+		ret = vsock_fwd_change_route(node, &off, VSOCK_FWD_SOURCE_NONE);
+	if (ret)
+		goto err_restore_cid;
+	mutex_unlock(&vsock_fwd_mutex);
+	return 0;
 
+err_restore_cid:
+	vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL, guest_cid);
+	hash_del_rcu(&vfd->hash);
+	WRITE_ONCE(node->guest_cid, old_cid);
+	if (old_cid) {
+		hash_add_rcu(vsock_fwd_table, &vfd->hash, old_cid);
+		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_NEW, old_cid);
+	}
 out_unlock:
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
-}
-
-/* The checks of the forward that do not depend on the guest's CID. */
-static int vsock_fwd_check_forward(const struct vhost_vsock_forward *fwd)
-{
-	if (!fwd->target_cid)
-		return fwd->alias_cid || fwd->flags || fwd->reserved ?
-		       -EINVAL : 0;
-
-	if ((fwd->flags & ~VHOST_VSOCK_FORWARD_F_ALL) || fwd->reserved)
-		return -EINVAL;
-	if (fwd->alias_cid <= VMADDR_CID_HOST || fwd->alias_cid >= U32_MAX)
-		return -EINVAL;
-	if (fwd->target_cid == VMADDR_CID_LOCAL || fwd->target_cid >= U32_MAX)
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * Replace the forward of @vfd, already checked by vsock_fwd_check_forward().
- * Streams the change cuts off end with a reset: host sockets and tracked
- * streams with a guest now, the others when their guest end next sends
- * (stale_alias, stale_target).
- */
-static int vsock_fwd_set_route(struct vsock_fwd_dev *vfd,
-			       const struct vhost_vsock_forward *fwd)
-{
-	struct vsock_fwd_route *old = vsock_fwd_route_locked(vfd);
-	struct vsock_fwd_route *rt;
-
-	lockdep_assert_held(&vsock_fwd_mutex);
-
-	if (vfd->guest_cid &&
-	    (fwd->alias_cid == vfd->guest_cid ||
-	     fwd->target_cid == vfd->guest_cid))
-		return -EINVAL;
-
-	if (old->alias == fwd->alias_cid && old->target == fwd->target_cid &&
-	    old->flags == fwd->flags)
-		return 0;
-
-	rt = kzalloc(sizeof(*rt), GFP_KERNEL);
-	if (!rt)
-		return -ENOMEM;
-
-	rt->alias = fwd->alias_cid;
-	rt->target = fwd->target_cid;
-	rt->flags = fwd->flags;
-	rt->stale_alias = old->alias != rt->alias ? old->alias :
-			  old->stale_alias;
-	rt->stale_target = (old->target != rt->target &&
-			    old->target != VMADDR_CID_HOST) ? old->target :
-			   old->stale_target;
-	rcu_assign_pointer(vfd->route, rt);
-
-	if (vfd->guest_cid && old->target == VMADDR_CID_HOST &&
-	    (rt->target != VMADDR_CID_HOST || rt->alias != old->alias)) {
-		vfd->reset_alias = old->alias;
-		vsock_for_each_connected_socket(&vhost_transport.transport,
-						vsock_fwd_reset_host_stream);
-		vfd->reset_alias = 0;
-		vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX],
-				    &vfd->send_pkt_work);
-	}
-	if (old->target && old->target != VMADDR_CID_HOST &&
-	    (rt->target != old->target || rt->alias != old->alias))
-		vsock_fwd_reset_flows(vfd, old->alias,
-				      vsock_fwd_lookup(old->target));
-
-	kfree_rcu(old, rcu);
-	return 0;
 }
 
 static int vsock_fwd_ioctl_set_forward(struct vsock_fwd_dev *vfd,
 				       void __user *argp)
 {
 	struct vhost_vsock_forward fwd;
+	bool admin;
 	int ret;
 
 	if (copy_from_user(&fwd, argp, sizeof(fwd)))
@@ -1286,32 +944,43 @@ static int vsock_fwd_ioctl_set_forward(struct vsock_fwd_dev *vfd,
 		return ret;
 
 	/*
-	 * A guest target creates reachability between guests. Checked on
-	 * the caller, not the opener, so that dropping the capability counts.
+	 * Checked on the caller, not the opener, so that dropping the
+	 * capability counts: a guest target creates reachability between
+	 * guests, and an administrator's rule outranks an unprivileged VMM.
 	 */
-	if (fwd.target_cid && fwd.target_cid != VMADDR_CID_HOST &&
-	    !capable(CAP_NET_ADMIN))
+	admin = capable(CAP_NET_ADMIN);
+	if (fwd.target_cid && fwd.target_cid != VMADDR_CID_HOST && !admin)
 		return -EPERM;
 
 	mutex_lock(&vsock_fwd_mutex);
-	ret = vsock_fwd_change_route(vfd, &fwd, VSOCK_FWD_SOURCE_IOCTL);
+	if (vfd->fwd.fwd_source == VSOCK_FWD_SOURCE_RULE && !admin)
+		ret = -EPERM;
+	else
+		ret = vsock_fwd_change_route(&vfd->fwd, &fwd,
+					     VSOCK_FWD_SOURCE_IOCTL);
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
 }
 
-static void vsock_fwd_get_forward(struct vsock_fwd_dev *vfd,
-				  struct vhost_vsock_forward *fwd)
+static int vsock_fwd_ioctl_set_parent(struct vsock_fwd_dev *vfd,
+				      void __user *argp)
 {
-	const struct vsock_fwd_route *rt;
+	struct vhost_vsock_parent parent;
+	int ret;
 
-	rcu_read_lock();
-	rt = rcu_dereference(vfd->route);
-	*fwd = (struct vhost_vsock_forward) {
-		.alias_cid = rt->alias,
-		.target_cid = rt->target,
-		.flags = rt->flags,
-	};
-	rcu_read_unlock();
+	if (copy_from_user(&parent, argp, sizeof(parent)))
+		return -EFAULT;
+	if ((parent.flags & ~VHOST_VSOCK_PARENT_F_ALL) || parent.reserved)
+		return -EINVAL;
+	/* Consent to be reached by other guests; withdrawing it is free. */
+	if ((parent.flags & VHOST_VSOCK_PARENT_F_ACCEPT) &&
+	    !capable(CAP_NET_ADMIN))
+		return -EPERM;
+
+	mutex_lock(&vsock_fwd_mutex);
+	ret = vsock_fwd_set_parent_flags(&vfd->fwd, parent.flags);
+	mutex_unlock(&vsock_fwd_mutex);
+	return ret;
 }
 
 static int vsock_fwd_set_features(struct vsock_fwd_dev *vfd, u64 features)
@@ -1368,6 +1037,7 @@ static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
 {
 	struct vsock_fwd_dev *vfd = f->private_data;
 	void __user *argp = (void __user *)arg;
+	struct vhost_vsock_parent parent;
 	struct vhost_vsock_forward fwd;
 	u64 guest_cid;
 	u64 features;
@@ -1388,8 +1058,17 @@ static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
 	case VHOST_VSOCK_SET_FORWARD:
 		return vsock_fwd_ioctl_set_forward(vfd, argp);
 	case VHOST_VSOCK_GET_FORWARD:
-		vsock_fwd_get_forward(vfd, &fwd);
+		vsock_fwd_get_forward(&vfd->fwd, &fwd);
 		if (copy_to_user(argp, &fwd, sizeof(fwd)))
+			return -EFAULT;
+		return 0;
+	case VHOST_VSOCK_SET_PARENT:
+		return vsock_fwd_ioctl_set_parent(vfd, argp);
+	case VHOST_VSOCK_GET_PARENT:
+		parent = (struct vhost_vsock_parent) {
+			.flags = READ_ONCE(vfd->fwd.parent_flags),
+		};
+		if (copy_to_user(argp, &parent, sizeof(parent)))
 			return -EFAULT;
 		return 0;
 	case VHOST_GET_FEATURES:
@@ -1429,36 +1108,28 @@ static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
 
 static int vsock_fwd_open(struct inode *inode, struct file *file)
 {
-	struct vsock_fwd_route *route;
 	struct vhost_virtqueue **vqs;
 	struct vsock_fwd_dev *vfd;
-	int cpu;
+	int ret;
 
 	/* Large (two virtqueues): may come from vmalloc. */
 	vfd = kvzalloc(sizeof(*vfd), GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 	if (!vfd)
 		return -ENOMEM;
 
-	vfd->stats = alloc_percpu(struct vsock_fwd_pcpu_stats);
-	if (!vfd->stats)
+	ret = vsock_fwd_node_init(&vfd->fwd);
+	if (ret)
 		goto err_free_dev;
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(vfd->stats, cpu)->syncp);
-
-	/* Forwarding off: the fast path never sees a NULL route. */
-	route = kzalloc(sizeof(*route), GFP_KERNEL);
-	if (!route)
-		goto err_free_stats;
-	RCU_INIT_POINTER(vfd->route, route);
 
 	vqs = kmalloc_array(ARRAY_SIZE(vfd->vqs), sizeof(*vqs), GFP_KERNEL);
-	if (!vqs)
-		goto err_free_route;
+	if (!vqs) {
+		ret = -ENOMEM;
+		goto err_destroy_node;
+	}
 
 	atomic_set(&vfd->queued_replies, 0);
-	atomic_set(&vfd->fwd_queued, 0);
-	refcount_set(&vfd->users, 1);
-	vfd->tx_wakeable = true;
+	vfd->opener_admin = file_ns_capable(file, &init_user_ns,
+					    CAP_NET_ADMIN);
 
 	vqs[VSOCK_VQ_TX] = &vfd->vqs[VSOCK_VQ_TX];
 	vqs[VSOCK_VQ_RX] = &vfd->vqs[VSOCK_VQ_RX];
@@ -1468,35 +1139,15 @@ static int vsock_fwd_open(struct inode *inode, struct file *file)
 		       VSOCK_FWD_PKT_WEIGHT, VSOCK_FWD_WEIGHT, true, NULL);
 
 	skb_queue_head_init(&vfd->send_pkt_queue);
-	spin_lock_init(&vfd->flows_lock);
 	vhost_work_init(&vfd->send_pkt_work, vsock_fwd_send_pkt_work);
 	file->private_data = vfd;
 	return 0;
 
-err_free_route:
-	kfree(route);
-err_free_stats:
-	free_percpu(vfd->stats);
+err_destroy_node:
+	vsock_fwd_node_destroy(&vfd->fwd);
 err_free_dev:
 	kvfree(vfd);
-	return -ENOMEM;
-}
-
-/* Reset the streams of a closing guest with its parent and its children. */
-static void vsock_fwd_release_flows(struct vsock_fwd_dev *vfd)
-{
-	const struct vsock_fwd_route *rt = vsock_fwd_route_locked(vfd);
-	struct vsock_fwd_dev *child;
-	int bkt;
-
-	if (rt->target && rt->target != VMADDR_CID_HOST)
-		vsock_fwd_reset_flows(vfd, 0, vsock_fwd_lookup(rt->target));
-
-	hash_for_each(vsock_fwd_table, bkt, child, hash) {
-		rt = vsock_fwd_route_locked(child);
-		if (rt->target == vfd->guest_cid)
-			vsock_fwd_reset_flows(child, rt->alias, NULL);
-	}
+	return ret;
 }
 
 static int vsock_fwd_release(struct inode *inode, struct file *file)
@@ -1504,18 +1155,17 @@ static int vsock_fwd_release(struct inode *inode, struct file *file)
 	struct vsock_fwd_dev *vfd = file->private_data;
 
 	mutex_lock(&vsock_fwd_mutex);
-	if (vfd->guest_cid) {
+	if (vfd->fwd.guest_cid) {
+		vsock_fwd_cid_leaving(&vfd->fwd, true);
 		hash_del_rcu(&vfd->hash);
-		vsock_fwd_release_flows(vfd);
 		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL,
-				     vfd->guest_cid);
+				     vfd->fwd.guest_cid);
 	}
 	put_pid(vfd->owner);
 	vfd->owner = NULL;
 	mutex_unlock(&vsock_fwd_mutex);
 
-	/* Nobody finds us or kicks our TX once these readers are gone. */
-	WRITE_ONCE(vfd->tx_wakeable, false);
+	/* Nobody finds us, so nobody queues to us, once these readers are gone. */
 	synchronize_rcu();
 
 	/* Scanning every socket is slow, but release is rare. */
@@ -1527,14 +1177,12 @@ static int vsock_fwd_release(struct inode *inode, struct file *file)
 	vhost_dev_flush(&vfd->dev);
 	vhost_dev_stop(&vfd->dev);
 
-	/* Also drops other guests' packets, which resumes their TX. */
+	/* Uncharges what other guests queued to us. */
 	virtio_vsock_skb_queue_purge(&vfd->send_pkt_queue);
 
 	vhost_dev_cleanup(&vfd->dev);
 	kfree(vfd->dev.vqs);
-
-	/* Our packets still queued to other guests keep the rest alive. */
-	vsock_fwd_put(vfd);
+	vsock_fwd_free(vfd);
 	return 0;
 }
 
@@ -1606,9 +1254,31 @@ int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
 	if (!vfd)
 		ret = -ENODEV;
 	else if (fwd)
-		ret = vsock_fwd_change_route(vfd, fwd, VSOCK_FWD_SOURCE_RULE);
-	else if (vfd->fwd_source == VSOCK_FWD_SOURCE_RULE)
-		ret = vsock_fwd_change_route(vfd, &off, VSOCK_FWD_SOURCE_NONE);
+		ret = vsock_fwd_rule_allowed(vfd, fwd) ?:
+		      vsock_fwd_change_route(&vfd->fwd, fwd,
+					     VSOCK_FWD_SOURCE_RULE);
+	else if (vfd->fwd.fwd_source == VSOCK_FWD_SOURCE_RULE)
+		ret = vsock_fwd_change_route(&vfd->fwd, &off,
+					     VSOCK_FWD_SOURCE_NONE);
+	mutex_unlock(&vsock_fwd_mutex);
+	return ret;
+}
+
+/**
+ * vsock_fwd_set_parent() - VHOST_VSOCK_SET_PARENT on the device of a guest
+ * @guest_cid: the guest
+ * @flags: VHOST_VSOCK_PARENT_F_*, already checked, as is the capability
+ *
+ * Return: 0, or -ENODEV if no device has @guest_cid.
+ */
+int vsock_fwd_set_parent(u32 guest_cid, u32 flags)
+{
+	struct vsock_fwd_dev *vfd;
+	int ret;
+
+	mutex_lock(&vsock_fwd_mutex);
+	vfd = vsock_fwd_lookup(guest_cid);
+	ret = vfd ? vsock_fwd_set_parent_flags(&vfd->fwd, flags) : -ENODEV;
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
 }
@@ -1617,37 +1287,13 @@ int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
 static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
 				struct vsock_fwd_dev_info *info)
 {
-	int cpu, i;
-
 	memset(info, 0, sizeof(*info));
-	info->guest_cid = vfd->guest_cid;
+	vsock_fwd_node_fill_info(&vfd->fwd, info);
 	info->running = READ_ONCE(vfd->running);
-	vsock_fwd_get_forward(vfd, &info->fwd);
-	info->fwd_source = vfd->fwd_source;
 	info->features = READ_ONCE(vfd->vqs[VSOCK_VQ_TX].acked_features);
 	if (vfd->owner) {
 		info->owner_pid = pid_vnr(vfd->owner);
 		strscpy(info->owner_comm, vfd->owner_comm);
-	}
-
-	for_each_possible_cpu(cpu) {
-		const struct vsock_fwd_pcpu_stats *s;
-		u64 pkts[VSOCK_FWD_NR_STATS], bytes[VSOCK_FWD_NR_STATS];
-		unsigned int start;
-
-		s = per_cpu_ptr(vfd->stats, cpu);
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (i = 0; i < VSOCK_FWD_NR_STATS; i++) {
-				pkts[i] = u64_stats_read(&s->pkts[i]);
-				bytes[i] = u64_stats_read(&s->bytes[i]);
-			}
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-
-		for (i = 0; i < VSOCK_FWD_NR_STATS; i++) {
-			info->pkts[i] += pkts[i];
-			info->bytes[i] += bytes[i];
-		}
 	}
 }
 
@@ -1706,6 +1352,7 @@ static int __init vsock_fwd_init(void)
 {
 	int ret;
 
+	skb_queue_head_init(&vsock_fwd_host_resets);
 	ret = vsock_core_register(&vhost_transport.transport,
 				  VSOCK_TRANSPORT_F_H2G);
 	if (ret == -EBUSY) {

@@ -24,8 +24,14 @@
  * @VSOCK_FWD_STAT_REFUSED: packets refused by policy (F_STRICT, the host
  *	dialled directly while it is the parent), answered with a reset
  * @VSOCK_FWD_STAT_UNREACHABLE: packets answered with a reset because the
- *	target guest is absent or not running, or the route they belong to
- *	was changed
+ *	target guest is absent, not running or does not accept children, or
+ *	the route they belong to was changed
+ * @VSOCK_FWD_STAT_UNTRACKED: packets this guest sent to or from its guest
+ *	parent outside any connection opened through the forward, dropped
+ * @VSOCK_FWD_STAT_OVERRUN: packets from other guests dropped because this
+ *	guest left too much of them in its RX queue; their connections end
+ * @VSOCK_FWD_STAT_LIMIT: connection requests between this guest and its
+ *	guest parent refused because the device tracks max_conns already
  * @VSOCK_FWD_NR_STATS: number of counters
  */
 enum vsock_fwd_stat {
@@ -33,6 +39,9 @@ enum vsock_fwd_stat {
 	VSOCK_FWD_STAT_IN,
 	VSOCK_FWD_STAT_REFUSED,
 	VSOCK_FWD_STAT_UNREACHABLE,
+	VSOCK_FWD_STAT_UNTRACKED,
+	VSOCK_FWD_STAT_OVERRUN,
+	VSOCK_FWD_STAT_LIMIT,
 	VSOCK_FWD_NR_STATS,
 };
 
@@ -48,6 +57,7 @@ enum vsock_fwd_stat {
  * @owner_comm: its command name then
  * @features: virtio features acknowledged by the VMM
  * @fwd_source: where @fwd came from, &enum vsock_fwd_source
+ * @parent_flags: VHOST_VSOCK_PARENT_F_* in force
  */
 struct vsock_fwd_dev_info {
 	u32 guest_cid;
@@ -59,6 +69,7 @@ struct vsock_fwd_dev_info {
 	char owner_comm[TASK_COMM_LEN];
 	u64 features;
 	u8 fwd_source;
+	u32 parent_flags;
 };
 
 /**
@@ -72,6 +83,7 @@ struct vsock_fwd_dev_walk {
 };
 
 int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd);
+int vsock_fwd_set_parent(u32 guest_cid, u32 flags);
 int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info);
 int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk);
 

@@ -102,6 +102,12 @@ static const struct nla_policy vsock_fwd_rule_set_policy[VSOCK_FWD_A_FLAGS + 1] 
 		NLA_POLICY_MASK(NLA_U32, VHOST_VSOCK_FORWARD_F_ALL),
 };
 
+static const struct nla_policy vsock_fwd_dev_set_policy[VSOCK_FWD_A_PARENT_FLAGS + 1] = {
+	[VSOCK_FWD_A_CID] = NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
+	[VSOCK_FWD_A_PARENT_FLAGS] =
+		NLA_POLICY_MASK(NLA_U32, VHOST_VSOCK_PARENT_F_ALL),
+};
+
 static struct genl_family vsock_fwd_family;
 
 /**
@@ -155,6 +161,13 @@ static int vsock_fwd_put_stats(struct sk_buff *skb,
 		[VSOCK_FWD_STAT_UNREACHABLE] = {
 			VSOCK_FWD_STATS_A_UNREACHABLE_PKTS,
 			VSOCK_FWD_STATS_A_UNREACHABLE_BYTES },
+		[VSOCK_FWD_STAT_UNTRACKED] = {
+			VSOCK_FWD_STATS_A_UNTRACKED_PKTS,
+			VSOCK_FWD_STATS_A_UNTRACKED_BYTES },
+		[VSOCK_FWD_STAT_OVERRUN] = { VSOCK_FWD_STATS_A_OVERRUN_PKTS,
+					     VSOCK_FWD_STATS_A_OVERRUN_BYTES },
+		[VSOCK_FWD_STAT_LIMIT] = { VSOCK_FWD_STATS_A_LIMIT_PKTS,
+					   VSOCK_FWD_STATS_A_LIMIT_BYTES },
 	};
 	struct nlattr *nest;
 	int i;
@@ -198,7 +211,8 @@ static int vsock_fwd_fill_dev(struct sk_buff *skb, u32 portid, u32 seq,
 	if (nla_put_u8(skb, VSOCK_FWD_A_RUNNING, info->running) ||
 	    nla_put_u64_64bit(skb, VSOCK_FWD_A_FEATURES, info->features,
 			      VSOCK_FWD_A_PAD) ||
-	    nla_put_u32(skb, VSOCK_FWD_A_SOURCE, info->fwd_source))
+	    nla_put_u32(skb, VSOCK_FWD_A_SOURCE, info->fwd_source) ||
+	    nla_put_u32(skb, VSOCK_FWD_A_PARENT_FLAGS, info->parent_flags))
 		goto cancel_msg;
 	if (info->fwd.target_cid && vsock_fwd_put_forward(skb, &info->fwd))
 		goto cancel_msg;
@@ -534,6 +548,12 @@ static int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb,
 		goto unlock_rules;
 
 	err = vsock_fwd_apply_rule(cid, &rule->fwd);
+	if (err == -EPERM) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "the device with guest CID %u was opened without CAP_NET_ADMIN: no guest target for it",
+				   cid);
+		goto restore_old_rule;
+	}
 	if (err && err != -ENODEV) {
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "the device with guest CID %u refused the forward",
@@ -593,6 +613,28 @@ static int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb,
 	return err == -ENODEV ? 0 : err;
 }
 
+/*
+ * Consent to be a parent goes to the device that holds the CID now, never to
+ * a later one: no rule keeps it.
+ */
+static int vsock_fwd_nl_dev_set_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	u32 cid;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSOCK_FWD_A_CID) ||
+	    GENL_REQ_ATTR_CHECK(info, VSOCK_FWD_A_PARENT_FLAGS))
+		return -EINVAL;
+	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
+
+	err = vsock_fwd_set_parent(cid, nla_get_u32(info->attrs[VSOCK_FWD_A_PARENT_FLAGS]));
+	if (err == -ENODEV)
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack, info->attrs[VSOCK_FWD_A_CID],
+					"no device with guest CID %u", cid);
+	return err;
+}
+
 static const struct genl_split_ops vsock_fwd_ops[] = {
 	{
 		.cmd		= VSOCK_FWD_CMD_DEV_GET,
@@ -636,6 +678,13 @@ static const struct genl_split_ops vsock_fwd_ops[] = {
 		.doit		= vsock_fwd_nl_rule_del_doit,
 		.policy		= vsock_fwd_cid_policy,
 		.maxattr	= VSOCK_FWD_A_CID,
+		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VSOCK_FWD_CMD_DEV_SET,
+		.doit		= vsock_fwd_nl_dev_set_doit,
+		.policy		= vsock_fwd_dev_set_policy,
+		.maxattr	= VSOCK_FWD_A_PARENT_FLAGS,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };

@@ -21,13 +21,16 @@
  *	delivers to host sockets, any other CID to that guest's device. Must
  *	not be 1, >= U32_MAX or the guest's own CID. 0 turns forwarding off;
  *	all other fields must then be 0. A target other than 2 requires
- *	CAP_NET_ADMIN. May equal @alias_cid (a parent that really has that CID).
+ *	CAP_NET_ADMIN of the caller, and the target guest's device must
+ *	accept children (&struct vhost_vsock_parent). May equal @alias_cid (a
+ *	parent that really has that CID).
  * @flags: VHOST_VSOCK_FORWARD_F_* flags; unknown bits are rejected.
  * @reserved: must be 0.
  *
  * Set with VHOST_VSOCK_SET_FORWARD at any time, before VHOST_SET_OWNER
- * included; it applies from the next packet. VHOST_VSOCK_GET_FORWARD returns
- * the forward in force.
+ * included; it applies from the next packet. A forward that a rule of the
+ * netlink family set may only be changed with CAP_NET_ADMIN (-EPERM).
+ * VHOST_VSOCK_GET_FORWARD returns the forward in force.
  */
 struct vhost_vsock_forward {
 	__u64 alias_cid;
@@ -45,6 +48,34 @@ struct vhost_vsock_forward {
 
 #define VHOST_VSOCK_SET_FORWARD	_IOW(VHOST_VIRTIO, 0x62, struct vhost_vsock_forward)
 #define VHOST_VSOCK_GET_FORWARD	_IOR(VHOST_VIRTIO, 0x63, struct vhost_vsock_forward)
+
+/**
+ * struct vhost_vsock_parent - whether a device may be other guests' parent
+ * @flags: VHOST_VSOCK_PARENT_F_* flags; unknown bits are rejected.
+ * @reserved: must be 0.
+ *
+ * Reachability between two guests needs consent on both ends: the child's
+ * forward names the parent's CID (CAP_NET_ADMIN), and the parent's device
+ * accepts children (this, also CAP_NET_ADMIN). The consent belongs to the
+ * open device, not to its CID: a process that later takes the same CID on
+ * another device is not a parent. Until a device accepts, its would-be
+ * children's packets to it are answered with a reset and counted as
+ * unreachable. Setting VHOST_VSOCK_PARENT_F_ACCEPT needs CAP_NET_ADMIN;
+ * clearing it does not, and resets every connection with its children.
+ * Set with VHOST_VSOCK_SET_PARENT at any time; VHOST_VSOCK_GET_PARENT
+ * returns what is in force.
+ */
+struct vhost_vsock_parent {
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* Guests whose forward targets this device's CID may reach it. */
+#define VHOST_VSOCK_PARENT_F_ACCEPT	(1U << 0)
+#define VHOST_VSOCK_PARENT_F_ALL	VHOST_VSOCK_PARENT_F_ACCEPT
+
+#define VHOST_VSOCK_SET_PARENT	_IOW(VHOST_VIRTIO, 0x64, struct vhost_vsock_parent)
+#define VHOST_VSOCK_GET_PARENT	_IOR(VHOST_VIRTIO, 0x65, struct vhost_vsock_parent)
 
 /*
  * Generic netlink family "vsock_fwd": the same control keyed by guest CID,
@@ -79,6 +110,10 @@ struct vhost_vsock_forward {
  *	(closed, or took another CID). %VSOCK_FWD_A_CID only.
  * @VSOCK_FWD_CMD_FWD_CHANGE: notification: the forward in force on a device
  *	changed. Device attributes, without the forward ones when it is off.
+ * @VSOCK_FWD_CMD_DEV_SET: change the live device of guest %VSOCK_FWD_A_CID
+ *	(required): %VSOCK_FWD_A_PARENT_FLAGS (required), as
+ *	VHOST_VSOCK_SET_PARENT on it. Applies to that device only, never to
+ *	a later holder of the CID. Needs CAP_NET_ADMIN.
  * @__VSOCK_FWD_CMD_MAX: internal
  * @VSOCK_FWD_CMD_MAX: highest command number
  *
@@ -93,6 +128,7 @@ enum vsock_fwd_cmd {
 	VSOCK_FWD_CMD_DEV_NEW,
 	VSOCK_FWD_CMD_DEV_DEL,
 	VSOCK_FWD_CMD_FWD_CHANGE,
+	VSOCK_FWD_CMD_DEV_SET,
 
 	__VSOCK_FWD_CMD_MAX,
 	VSOCK_FWD_CMD_MAX = __VSOCK_FWD_CMD_MAX - 1
@@ -129,6 +165,7 @@ enum vsock_fwd_source {
  * @VSOCK_FWD_A_FLAGS: u32, VHOST_VSOCK_FORWARD_F_* flags
  * @VSOCK_FWD_A_SOURCE: u32, &enum vsock_fwd_source of the forward in force
  * @VSOCK_FWD_A_STATS: nested, the device's counters (&enum vsock_fwd_stats_attr)
+ * @VSOCK_FWD_A_PARENT_FLAGS: u32, VHOST_VSOCK_PARENT_F_* flags of a device
  * @__VSOCK_FWD_A_MAX: internal
  * @VSOCK_FWD_A_MAX: highest attribute number
  */
@@ -145,6 +182,7 @@ enum vsock_fwd_attr {
 	VSOCK_FWD_A_FLAGS,
 	VSOCK_FWD_A_SOURCE,
 	VSOCK_FWD_A_STATS,
+	VSOCK_FWD_A_PARENT_FLAGS,
 
 	__VSOCK_FWD_A_MAX,
 	VSOCK_FWD_A_MAX = __VSOCK_FWD_A_MAX - 1
@@ -167,6 +205,18 @@ enum vsock_fwd_attr {
  * @VSOCK_FWD_STATS_A_UNREACHABLE_PKTS: packets answered with a reset because
  *	the target was absent or not running, or their route changed
  * @VSOCK_FWD_STATS_A_UNREACHABLE_BYTES: their bytes
+ * @VSOCK_FWD_STATS_A_UNTRACKED_PKTS: packets between this guest and its
+ *	guest target that belong to no connection opened through the forward,
+ *	dropped (a reset answers those a stream would wait on)
+ * @VSOCK_FWD_STATS_A_UNTRACKED_BYTES: their bytes
+ * @VSOCK_FWD_STATS_A_OVERRUN_PKTS: packets from another guest dropped, and
+ *	their connection reset at both ends, because this guest did not drain
+ *	its receive queue
+ * @VSOCK_FWD_STATS_A_OVERRUN_BYTES: their bytes
+ * @VSOCK_FWD_STATS_A_LIMIT_PKTS: connection requests between this guest and
+ *	its guest target refused with a reset because the device already
+ *	tracks the max_conns connections the module allows
+ * @VSOCK_FWD_STATS_A_LIMIT_BYTES: their bytes
  * @__VSOCK_FWD_STATS_A_MAX: internal
  * @VSOCK_FWD_STATS_A_MAX: highest counter number
  */
@@ -181,6 +231,12 @@ enum vsock_fwd_stats_attr {
 	VSOCK_FWD_STATS_A_REFUSED_BYTES,
 	VSOCK_FWD_STATS_A_UNREACHABLE_PKTS,
 	VSOCK_FWD_STATS_A_UNREACHABLE_BYTES,
+	VSOCK_FWD_STATS_A_UNTRACKED_PKTS,
+	VSOCK_FWD_STATS_A_UNTRACKED_BYTES,
+	VSOCK_FWD_STATS_A_OVERRUN_PKTS,
+	VSOCK_FWD_STATS_A_OVERRUN_BYTES,
+	VSOCK_FWD_STATS_A_LIMIT_PKTS,
+	VSOCK_FWD_STATS_A_LIMIT_BYTES,
 
 	__VSOCK_FWD_STATS_A_MAX,
 	VSOCK_FWD_STATS_A_MAX = __VSOCK_FWD_STATS_A_MAX - 1
