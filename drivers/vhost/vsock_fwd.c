@@ -53,7 +53,7 @@ enum {
 };
 
 /**
- * struct vsock_fwd_dev - one open /dev/vhost-vsock, the host end of a guest
+ * struct vhost_vsock - one open /dev/vhost-vsock, the host end of a guest
  * @dev: the vhost device
  * @vqs: RX (host to guest) and TX (guest to host) virtqueues
  * @hash: link in vsock_fwd_table while the guest has a CID
@@ -69,7 +69,7 @@ enum {
  * @owner: thread group that called VHOST_SET_OWNER, NULL before
  * @owner_comm: its command name then
  */
-struct vsock_fwd_dev {
+struct vhost_vsock {
 	struct vhost_dev dev;
 	struct vhost_virtqueue vqs[2];
 
@@ -106,29 +106,29 @@ static struct virtio_transport vhost_transport;
 /* Caller holds rcu_read_lock() or vsock_fwd_mutex; the device may only be
  * used within that section.
  */
-static struct vsock_fwd_dev *vsock_fwd_lookup(u32 guest_cid)
+static struct vhost_vsock *vhost_vsock_get(u32 guest_cid)
 {
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 
-	hash_for_each_possible_rcu(vsock_fwd_table, vfd, hash, guest_cid,
+	hash_for_each_possible_rcu(vsock_fwd_table, vsock, hash, guest_cid,
 				   lockdep_is_held(&vsock_fwd_mutex)) {
-		if (vfd->fwd.guest_cid == guest_cid)
-			return vfd;
+		if (vsock->fwd.guest_cid == guest_cid)
+			return vsock;
 	}
 	return NULL;
 }
 
-static struct vsock_fwd_dev *vsock_fwd_of(struct vsock_fwd_node *node)
+static struct vhost_vsock *vsock_fwd_of(struct vsock_fwd_node *node)
 {
-	return container_of(node, struct vsock_fwd_dev, fwd);
+	return container_of(node, struct vhost_vsock, fwd);
 }
 
-/* For the policy: vsock_fwd_lookup() by another name. */
+/* For the policy: vhost_vsock_get() by another name. */
 struct vsock_fwd_node *vsock_fwd_node_lookup(u32 guest_cid)
 {
-	struct vsock_fwd_dev *vfd = vsock_fwd_lookup(guest_cid);
+	struct vhost_vsock *vsock = vhost_vsock_get(guest_cid);
 
-	return vfd ? &vfd->fwd : NULL;
+	return vsock ? &vsock->fwd : NULL;
 }
 
 bool vsock_fwd_node_running(struct vsock_fwd_node *node)
@@ -140,28 +140,28 @@ bool vsock_fwd_node_running(struct vsock_fwd_node *node)
 void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
 			 void *arg)
 {
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int bkt;
 
 	lockdep_assert_held(&vsock_fwd_mutex);
-	hash_for_each(vsock_fwd_table, bkt, vfd, hash)
-		fn(&vfd->fwd, arg);
+	hash_for_each(vsock_fwd_table, bkt, vsock, hash)
+		fn(&vsock->fwd, arg);
 }
 
-static void vsock_fwd_free(struct vsock_fwd_dev *vfd)
+static void vhost_vsock_free(struct vhost_vsock *vsock)
 {
-	vsock_fwd_node_destroy(&vfd->fwd);
-	kvfree(vfd);
+	vsock_fwd_node_destroy(&vsock->fwd);
+	kvfree(vsock);
 }
 
 /* ---- host and other guests to this guest: the RX ring ---- */
 
-static void vsock_fwd_queue_rx(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
+static void vsock_fwd_queue_rx(struct vhost_vsock *vsock, struct sk_buff *skb)
 {
 	if (virtio_vsock_skb_reply(skb))
-		atomic_inc(&vfd->queued_replies);
-	virtio_vsock_skb_queue_tail(&vfd->send_pkt_queue, skb);
-	vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX], &vfd->send_pkt_work);
+		atomic_inc(&vsock->queued_replies);
+	virtio_vsock_skb_queue_tail(&vsock->send_pkt_queue, skb);
+	vhost_vq_work_queue(&vsock->vqs[VSOCK_VQ_RX], &vsock->send_pkt_work);
 }
 
 /* For the policy: queue a packet for the guest. */
@@ -173,40 +173,40 @@ void vsock_fwd_node_queue(struct vsock_fwd_node *node, struct sk_buff *skb)
 }
 
 /* Queue a reset for the guest from @src_cid:@src_port to its @dst_port. */
-static void vsock_fwd_queue_rst(struct vsock_fwd_dev *vfd, u32 src_cid,
+static void vsock_fwd_queue_rst(struct vhost_vsock *vsock, u32 src_cid,
 				u32 src_port, u32 dst_port, u16 type, gfp_t gfp)
 {
 	struct sk_buff *skb;
 
-	skb = vsock_fwd_alloc_rst(src_cid, src_port, vfd->fwd.guest_cid,
+	skb = vsock_fwd_alloc_rst(src_cid, src_port, vsock->fwd.guest_cid,
 				  dst_port, type, gfp);
 	if (!skb)
 		return;
 	/* Bounded by queued_replies like the resets the host sends. */
 	virtio_vsock_skb_set_reply(skb);
-	vsock_fwd_queue_rx(vfd, skb);
+	vsock_fwd_queue_rx(vsock, skb);
 }
 
 /* Answer a packet of the guest with a reset from where it was sent to. */
-static void vsock_fwd_reset_guest(struct vsock_fwd_dev *vfd,
+static void vsock_fwd_reset_guest(struct vhost_vsock *vsock,
 				  const struct virtio_vsock_hdr *hdr)
 {
 	if (le16_to_cpu(hdr->op) == VIRTIO_VSOCK_OP_RST)
 		return;
 
-	vsock_fwd_queue_rst(vfd, le64_to_cpu(hdr->dst_cid),
+	vsock_fwd_queue_rst(vsock, le64_to_cpu(hdr->dst_cid),
 			    le32_to_cpu(hdr->dst_port),
 			    le32_to_cpu(hdr->src_port),
 			    le16_to_cpu(hdr->type), GFP_KERNEL);
 }
 
 /* A packet left the send queue, sent or not. */
-static void vsock_fwd_rx_done(struct vsock_fwd_dev *vfd, struct sk_buff *skb,
+static void vsock_fwd_rx_done(struct vhost_vsock *vsock, struct sk_buff *skb,
 			      bool *restart_tx)
 {
 	if (virtio_vsock_skb_reply(skb) &&
-	    atomic_dec_return(&vfd->queued_replies) + 1 ==
-	    vfd->vqs[VSOCK_VQ_TX].num)
+	    atomic_dec_return(&vsock->queued_replies) + 1 ==
+	    vsock->vqs[VSOCK_VQ_TX].num)
 		*restart_tx = true;
 }
 
@@ -267,9 +267,9 @@ static int vsock_fwd_copy_to_guest(struct vhost_virtqueue *vq,
 	return sizeof(*hdr) + payload_len;
 }
 
-static void vsock_fwd_send_pkts(struct vsock_fwd_dev *vfd)
+static void vhost_transport_do_send_pkt(struct vhost_vsock *vsock)
 {
-	struct vhost_virtqueue *vq = &vfd->vqs[VSOCK_VQ_RX];
+	struct vhost_virtqueue *vq = &vsock->vqs[VSOCK_VQ_RX];
 	int pkts = 0, total_len = 0;
 	bool restart_tx = false;
 	bool added = false;
@@ -280,30 +280,30 @@ static void vsock_fwd_send_pkts(struct vsock_fwd_dev *vfd)
 		goto out_unlock;
 
 	/* We are draining the ring anyway: no need for guest kicks. */
-	vhost_disable_notify(&vfd->dev, vq);
+	vhost_disable_notify(&vsock->dev, vq);
 
 	do {
 		unsigned int out, in;
 		struct sk_buff *skb;
 		int head, len;
 
-		skb = virtio_vsock_skb_dequeue(&vfd->send_pkt_queue);
+		skb = virtio_vsock_skb_dequeue(&vsock->send_pkt_queue);
 		if (!skb) {
-			vhost_enable_notify(&vfd->dev, vq);
+			vhost_enable_notify(&vsock->dev, vq);
 			break;
 		}
 
 		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
 					 &out, &in, NULL, NULL);
 		if (head < 0) {
-			virtio_vsock_skb_queue_head(&vfd->send_pkt_queue, skb);
+			virtio_vsock_skb_queue_head(&vsock->send_pkt_queue, skb);
 			break;
 		}
 		if (head == vq->num) {
-			virtio_vsock_skb_queue_head(&vfd->send_pkt_queue, skb);
+			virtio_vsock_skb_queue_head(&vsock->send_pkt_queue, skb);
 			/* Buffers may have come in while re-enabling kicks. */
-			if (unlikely(vhost_enable_notify(&vfd->dev, vq))) {
-				vhost_disable_notify(&vfd->dev, vq);
+			if (unlikely(vhost_enable_notify(&vsock->dev, vq))) {
+				vhost_disable_notify(&vsock->dev, vq);
 				continue;
 			}
 			break;
@@ -311,7 +311,7 @@ static void vsock_fwd_send_pkts(struct vsock_fwd_dev *vfd)
 
 		len = vsock_fwd_copy_to_guest(vq, skb, out, in);
 		if (len < 0) {
-			vsock_fwd_rx_done(vfd, skb, &restart_tx);
+			vsock_fwd_rx_done(vsock, skb, &restart_tx);
 			kfree_skb(skb);
 			break;
 		}
@@ -323,62 +323,62 @@ static void vsock_fwd_send_pkts(struct vsock_fwd_dev *vfd)
 		if (VIRTIO_VSOCK_SKB_CB(skb)->offset < skb->len) {
 			/* The rest goes into the next buffer, and to taps. */
 			virtio_vsock_skb_clear_tap_delivered(skb);
-			virtio_vsock_skb_queue_head(&vfd->send_pkt_queue, skb);
+			virtio_vsock_skb_queue_head(&vsock->send_pkt_queue, skb);
 		} else {
-			vsock_fwd_rx_done(vfd, skb, &restart_tx);
+			vsock_fwd_rx_done(vsock, skb, &restart_tx);
 			virtio_transport_consume_skb_sent(skb, true);
 		}
 	} while (likely(!vhost_exceeds_weight(vq, ++pkts, total_len)));
 
 	if (added)
-		vhost_signal(&vfd->dev, vq);
+		vhost_signal(&vsock->dev, vq);
 
 out_unlock:
 	mutex_unlock(&vq->mutex);
 
 	if (restart_tx)
-		vhost_poll_queue(&vfd->vqs[VSOCK_VQ_TX].poll);
+		vhost_poll_queue(&vsock->vqs[VSOCK_VQ_TX].poll);
 }
 
-static void vsock_fwd_send_pkt_work(struct vhost_work *work)
+static void vhost_transport_send_pkt_work(struct vhost_work *work)
 {
-	vsock_fwd_send_pkts(container_of(work, struct vsock_fwd_dev,
-					 send_pkt_work));
+	vhost_transport_do_send_pkt(container_of(work, struct vhost_vsock,
+						 send_pkt_work));
 }
 
-static void vsock_fwd_handle_rx_kick(struct vhost_work *work)
+static void vhost_vsock_handle_rx_kick(struct vhost_work *work)
 {
 	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
 						  poll.work);
 
-	vsock_fwd_send_pkts(container_of(vq->dev, struct vsock_fwd_dev, dev));
+	vhost_transport_do_send_pkt(container_of(vq->dev, struct vhost_vsock, dev));
 }
 
 /* ---- the vsock transport: host sockets ---- */
 
-static u32 vsock_fwd_get_local_cid(void)
+static u32 vhost_transport_get_local_cid(void)
 {
 	return VMADDR_CID_HOST;
 }
 
-static int vsock_fwd_send_pkt(struct sk_buff *skb)
+static int vhost_transport_send_pkt(struct sk_buff *skb)
 {
 	struct virtio_vsock_hdr *hdr = virtio_vsock_hdr(skb);
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int len = skb->len;
 	int ret = len;
 
 	rcu_read_lock();
-	vfd = vsock_fwd_lookup(le64_to_cpu(hdr->dst_cid));
-	if (!vfd) {
+	vsock = vhost_vsock_get(le64_to_cpu(hdr->dst_cid));
+	if (!vsock) {
 		ret = -ENODEV;
 		goto out_free;
 	}
-	if (!vsock_fwd_route_from_host(&vfd->fwd, skb)) {
+	if (!vsock_fwd_route_from_host(&vsock->fwd, skb)) {
 		ret = -ECONNREFUSED;
 		goto out_free;
 	}
-	vsock_fwd_queue_rx(vfd, skb);
+	vsock_fwd_queue_rx(vsock, skb);
 	rcu_read_unlock();
 	return len;
 
@@ -388,23 +388,23 @@ out_free:
 	return ret;
 }
 
-static int vsock_fwd_cancel_pkt(struct vsock_sock *vsk)
+static int vhost_transport_cancel_pkt(struct vsock_sock *vsk)
 {
 	struct vhost_virtqueue *tx_vq;
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int cnt, left;
 
 	rcu_read_lock();
-	vfd = vsock_fwd_lookup(vsk->remote_addr.svm_cid);
-	if (!vfd) {
+	vsock = vhost_vsock_get(vsk->remote_addr.svm_cid);
+	if (!vsock) {
 		rcu_read_unlock();
 		return -ENODEV;
 	}
 
-	cnt = virtio_transport_purge_skbs(vsk, &vfd->send_pkt_queue);
+	cnt = virtio_transport_purge_skbs(vsk, &vsock->send_pkt_queue);
 	if (cnt) {
-		tx_vq = &vfd->vqs[VSOCK_VQ_TX];
-		left = atomic_sub_return(cnt, &vfd->queued_replies);
+		tx_vq = &vsock->vqs[VSOCK_VQ_TX];
+		left = atomic_sub_return(cnt, &vsock->queued_replies);
 		/* The guest's TX may have paused on these replies. */
 		if (left + cnt >= tx_vq->num && left < tx_vq->num)
 			vhost_poll_queue(&tx_vq->poll);
@@ -413,21 +413,21 @@ static int vsock_fwd_cancel_pkt(struct vsock_sock *vsk)
 	return 0;
 }
 
-static bool vsock_fwd_seqpacket_allow(u32 remote_cid)
+static bool vhost_transport_seqpacket_allow(u32 remote_cid)
 {
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	bool allow = false;
 
 	rcu_read_lock();
-	vfd = vsock_fwd_lookup(remote_cid);
-	if (vfd)
-		allow = READ_ONCE(vfd->seqpacket_allow);
+	vsock = vhost_vsock_get(remote_cid);
+	if (vsock)
+		allow = READ_ONCE(vsock->seqpacket_allow);
 	rcu_read_unlock();
 
 	return allow;
 }
 
-static bool vsock_fwd_msgzerocopy_allow(void)
+static bool vhost_transport_msgzerocopy_allow(void)
 {
 	return true;
 }
@@ -437,14 +437,14 @@ static struct virtio_transport vhost_transport = {
 	.transport = {
 		.module                   = THIS_MODULE,
 
-		.get_local_cid            = vsock_fwd_get_local_cid,
+		.get_local_cid            = vhost_transport_get_local_cid,
 
 		.init                     = virtio_transport_do_socket_init,
 		.destruct                 = virtio_transport_destruct,
 		.release                  = virtio_transport_release,
 		.connect                  = virtio_transport_connect,
 		.shutdown                 = virtio_transport_shutdown,
-		.cancel_pkt               = vsock_fwd_cancel_pkt,
+		.cancel_pkt               = vhost_transport_cancel_pkt,
 
 		.dgram_enqueue            = virtio_transport_dgram_enqueue,
 		.dgram_dequeue            = virtio_transport_dgram_dequeue,
@@ -461,10 +461,10 @@ static struct virtio_transport vhost_transport = {
 
 		.seqpacket_dequeue        = virtio_transport_seqpacket_dequeue,
 		.seqpacket_enqueue        = virtio_transport_seqpacket_enqueue,
-		.seqpacket_allow          = vsock_fwd_seqpacket_allow,
+		.seqpacket_allow          = vhost_transport_seqpacket_allow,
 		.seqpacket_has_data       = virtio_transport_seqpacket_has_data,
 
-		.msgzerocopy_allow        = vsock_fwd_msgzerocopy_allow,
+		.msgzerocopy_allow        = vhost_transport_msgzerocopy_allow,
 
 		.notify_poll_in           = virtio_transport_notify_poll_in,
 		.notify_poll_out          = virtio_transport_notify_poll_out,
@@ -484,7 +484,7 @@ static struct virtio_transport vhost_transport = {
 		.read_skb                 = virtio_transport_read_skb,
 	},
 
-	.send_pkt = vsock_fwd_send_pkt,
+	.send_pkt = vhost_transport_send_pkt,
 };
 
 /*
@@ -493,13 +493,13 @@ static struct virtio_transport vhost_transport = {
  * a host socket whose guest went away. A pending close timeout is left to
  * reset the socket itself.
  */
-static void vsock_fwd_reset_orphan(struct sock *sk)
+static void vhost_vsock_reset_orphans(struct sock *sk)
 {
 	struct vsock_sock *vsk = vsock_sk(sk);
 	bool orphan;
 
 	rcu_read_lock();
-	orphan = !vsock_fwd_lookup(vsk->remote_addr.svm_cid);
+	orphan = !vhost_vsock_get(vsk->remote_addr.svm_cid);
 	rcu_read_unlock();
 
 	if (orphan && !vsk->close_work_scheduled) {
@@ -515,7 +515,7 @@ static void vsock_fwd_reset_orphan(struct sock *sk)
  * The streams of a guest whose route to the host is being dropped, and the
  * old alias, for vsock_fwd_collect_host_stream(); under vsock_fwd_mutex.
  */
-static struct vsock_fwd_dev *vsock_fwd_resetting;
+static struct vhost_vsock *vsock_fwd_resetting;
 static u32 vsock_fwd_resetting_alias;
 static struct sk_buff_head vsock_fwd_host_resets;
 
@@ -528,20 +528,20 @@ static struct sk_buff_head vsock_fwd_host_resets;
  */
 static void vsock_fwd_collect_host_stream(struct sock *sk)
 {
-	struct vsock_fwd_dev *vfd = vsock_fwd_resetting;
+	struct vhost_vsock *vsock = vsock_fwd_resetting;
 	struct vsock_sock *vsk = vsock_sk(sk);
 	struct sk_buff *skb;
 	u16 type;
 
-	if (vsk->remote_addr.svm_cid != vfd->fwd.guest_cid)
+	if (vsk->remote_addr.svm_cid != vsock->fwd.guest_cid)
 		return;
 
 	type = sk->sk_type == SOCK_SEQPACKET ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	       VIRTIO_VSOCK_TYPE_STREAM;
-	vsock_fwd_queue_rst(vfd, vsock_fwd_resetting_alias,
+	vsock_fwd_queue_rst(vsock, vsock_fwd_resetting_alias,
 			    vsk->local_addr.svm_port,
 			    vsk->remote_addr.svm_port, type, GFP_ATOMIC);
-	skb = vsock_fwd_alloc_rst(vfd->fwd.guest_cid, vsk->remote_addr.svm_port,
+	skb = vsock_fwd_alloc_rst(vsock->fwd.guest_cid, vsk->remote_addr.svm_port,
 				  VMADDR_CID_HOST, vsk->local_addr.svm_port,
 				  type, GFP_ATOMIC);
 	if (skb)
@@ -574,13 +574,13 @@ void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias)
 
 /* ---- this guest to the host and other guests: the TX ring ---- */
 
-static void vsock_fwd_deliver(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
+static void vsock_fwd_deliver(struct vhost_vsock *vsock, struct sk_buff *skb)
 {
 	struct vsock_fwd_node *peer = NULL;
 	enum vsock_fwd_verdict verdict;
 
 	rcu_read_lock();
-	verdict = vsock_fwd_route_tx(&vfd->fwd, skb, &peer);
+	verdict = vsock_fwd_route_tx(&vsock->fwd, skb, &peer);
 	if (verdict == VSOCK_FWD_GUEST)
 		vsock_fwd_node_queue(peer, skb);
 	rcu_read_unlock();
@@ -593,7 +593,7 @@ static void vsock_fwd_deliver(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
 	case VSOCK_FWD_GUEST:
 		break;
 	case VSOCK_FWD_RESET:
-		vsock_fwd_reset_guest(vfd, virtio_vsock_hdr(skb));
+		vsock_fwd_reset_guest(vsock, virtio_vsock_hdr(skb));
 		kfree_skb(skb);
 		break;
 	case VSOCK_FWD_DROP:
@@ -603,9 +603,8 @@ static void vsock_fwd_deliver(struct vsock_fwd_dev *vfd, struct sk_buff *skb)
 }
 
 /* Read the packet at @vq->iov into a new skb, or return NULL if malformed. */
-static struct sk_buff *vsock_fwd_skb_from_guest(struct vhost_virtqueue *vq,
-						unsigned int out,
-						unsigned int in)
+static struct sk_buff *vhost_vsock_alloc_skb(struct vhost_virtqueue *vq,
+					     unsigned int out, unsigned int in)
 {
 	struct virtio_vsock_hdr *hdr;
 	struct iov_iter iter;
@@ -659,18 +658,20 @@ err_free:
  * Whether the guest may send more: each packet it sends may make the host
  * queue a reply to it. What it sends to other guests is charged to them.
  */
-static bool vsock_fwd_tx_may_run(struct vsock_fwd_dev *vfd)
+static bool vhost_vsock_more_replies(struct vhost_vsock *vsock)
 {
+	struct vhost_virtqueue *vq = &vsock->vqs[VSOCK_VQ_TX];
+
 	/* Pairs with the atomic read-modify-writes of whoever drains them. */
 	smp_rmb();
-	return atomic_read(&vfd->queued_replies) < vfd->vqs[VSOCK_VQ_TX].num;
+	return atomic_read(&vsock->queued_replies) < vq->num;
 }
 
-static void vsock_fwd_handle_tx_kick(struct vhost_work *work)
+static void vhost_vsock_handle_tx_kick(struct vhost_work *work)
 {
 	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
 						  poll.work);
-	struct vsock_fwd_dev *vfd = container_of(vq->dev, struct vsock_fwd_dev,
+	struct vhost_vsock *vsock = container_of(vq->dev, struct vhost_vsock,
 						 dev);
 	int head, pkts = 0, total_len = 0;
 	unsigned int out, in;
@@ -682,13 +683,13 @@ static void vsock_fwd_handle_tx_kick(struct vhost_work *work)
 	if (!vhost_vq_get_backend(vq) || !vq_meta_prefetch(vq))
 		goto out_unlock;
 
-	vhost_disable_notify(&vfd->dev, vq);
+	vhost_disable_notify(&vsock->dev, vq);
 	do {
 		/*
 		 * Paused: guest kicks stay off, and whoever drains our
 		 * replies requeues us.
 		 */
-		if (!vsock_fwd_tx_may_run(vfd))
+		if (!vhost_vsock_more_replies(vsock))
 			break;
 
 		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
@@ -696,29 +697,29 @@ static void vsock_fwd_handle_tx_kick(struct vhost_work *work)
 		if (head < 0)
 			break;
 		if (head == vq->num) {
-			if (unlikely(vhost_enable_notify(&vfd->dev, vq))) {
-				vhost_disable_notify(&vfd->dev, vq);
+			if (unlikely(vhost_enable_notify(&vsock->dev, vq))) {
+				vhost_disable_notify(&vsock->dev, vq);
 				continue;
 			}
 			break;
 		}
 
-		skb = vsock_fwd_skb_from_guest(vq, out, in);
-		if (!skb) {
+		skb = vhost_vsock_alloc_skb(vq, out, in);
+		if (unlikely(!skb)) {
 			vq_err(vq, "Faulted on pkt\n");
 			continue;
 		}
 
 		total_len += sizeof(struct virtio_vsock_hdr) + skb->len;
 		virtio_transport_deliver_tap_pkt(skb);
-		vsock_fwd_deliver(vfd, skb);
+		vsock_fwd_deliver(vsock, skb);
 
 		vhost_add_used(vq, head, 0);
 		added = true;
 	} while (likely(!vhost_exceeds_weight(vq, ++pkts, total_len)));
 
 	if (added)
-		vhost_signal(&vfd->dev, vq);
+		vhost_signal(&vsock->dev, vq);
 
 out_unlock:
 	mutex_unlock(&vq->mutex);
@@ -726,20 +727,20 @@ out_unlock:
 
 /* ---- device control ---- */
 
-static int vsock_fwd_start(struct vsock_fwd_dev *vfd)
+static int vhost_vsock_start(struct vhost_vsock *vsock)
 {
 	struct vhost_virtqueue *vq;
 	size_t i;
 	int ret;
 
-	mutex_lock(&vfd->dev.mutex);
+	mutex_lock(&vsock->dev.mutex);
 
-	ret = vhost_dev_check_owner(&vfd->dev);
+	ret = vhost_dev_check_owner(&vsock->dev);
 	if (ret)
 		goto out_unlock;
 
-	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
-		vq = &vfd->vqs[i];
+	for (i = 0; i < ARRAY_SIZE(vsock->vqs); i++) {
+		vq = &vsock->vqs[i];
 
 		mutex_lock(&vq->mutex);
 		if (!vhost_vq_access_ok(vq)) {
@@ -747,7 +748,7 @@ static int vsock_fwd_start(struct vsock_fwd_dev *vfd)
 			goto err_clear_backends;
 		}
 		if (!vhost_vq_get_backend(vq)) {
-			vhost_vq_set_backend(vq, vfd);
+			vhost_vq_set_backend(vq, vsock);
 			ret = vhost_vq_init_access(vq);
 			if (ret)
 				goto err_clear_backends;
@@ -755,50 +756,50 @@ static int vsock_fwd_start(struct vsock_fwd_dev *vfd)
 		mutex_unlock(&vq->mutex);
 	}
 
-	WRITE_ONCE(vfd->running, true);
+	WRITE_ONCE(vsock->running, true);
 	/* Send what was queued for the guest before it ran. */
-	vhost_vq_work_queue(&vfd->vqs[VSOCK_VQ_RX], &vfd->send_pkt_work);
+	vhost_vq_work_queue(&vsock->vqs[VSOCK_VQ_RX], &vsock->send_pkt_work);
 	/*
 	 * And look at its TX ring: a kick that came while it was stopped
 	 * found no backend, and its TX may have paused on replies that
 	 * were purged meanwhile.
 	 */
-	vhost_poll_queue(&vfd->vqs[VSOCK_VQ_TX].poll);
-	mutex_unlock(&vfd->dev.mutex);
+	vhost_poll_queue(&vsock->vqs[VSOCK_VQ_TX].poll);
+	mutex_unlock(&vsock->dev.mutex);
 	return 0;
 
 err_clear_backends:
 	/* @vq is the one whose mutex we hold. */
 	vhost_vq_set_backend(vq, NULL);
 	mutex_unlock(&vq->mutex);
-	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
-		vq = &vfd->vqs[i];
+	for (i = 0; i < ARRAY_SIZE(vsock->vqs); i++) {
+		vq = &vsock->vqs[i];
 
 		mutex_lock(&vq->mutex);
 		vhost_vq_set_backend(vq, NULL);
 		mutex_unlock(&vq->mutex);
 	}
 out_unlock:
-	mutex_unlock(&vfd->dev.mutex);
+	mutex_unlock(&vsock->dev.mutex);
 	return ret;
 }
 
-static int vsock_fwd_stop(struct vsock_fwd_dev *vfd, bool check_owner)
+static int vhost_vsock_stop(struct vhost_vsock *vsock, bool check_owner)
 {
 	size_t i;
 	int ret = 0;
 
-	mutex_lock(&vfd->dev.mutex);
+	mutex_lock(&vsock->dev.mutex);
 
 	if (check_owner) {
-		ret = vhost_dev_check_owner(&vfd->dev);
+		ret = vhost_dev_check_owner(&vsock->dev);
 		if (ret)
 			goto out_unlock;
 	}
 
-	WRITE_ONCE(vfd->running, false);
-	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
-		struct vhost_virtqueue *vq = &vfd->vqs[i];
+	WRITE_ONCE(vsock->running, false);
+	for (i = 0; i < ARRAY_SIZE(vsock->vqs); i++) {
+		struct vhost_virtqueue *vq = &vsock->vqs[i];
 
 		mutex_lock(&vq->mutex);
 		vhost_vq_set_backend(vq, NULL);
@@ -806,15 +807,15 @@ static int vsock_fwd_stop(struct vsock_fwd_dev *vfd, bool check_owner)
 	}
 
 out_unlock:
-	mutex_unlock(&vfd->dev.mutex);
+	mutex_unlock(&vsock->dev.mutex);
 	return ret;
 }
 
-static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
+static void vsock_fwd_fill_info(struct vhost_vsock *vsock,
 				struct vsock_fwd_dev_info *info);
 
 /* Tell the vsock_fwd netlink listeners; under vsock_fwd_mutex. */
-static void vsock_fwd_notify_dev(struct vsock_fwd_dev *vfd, u8 cmd, u32 cid)
+static void vsock_fwd_notify_dev(struct vhost_vsock *vsock, u8 cmd, u32 cid)
 {
 	struct vsock_fwd_dev_info info = { .guest_cid = cid };
 
@@ -822,7 +823,7 @@ static void vsock_fwd_notify_dev(struct vsock_fwd_dev *vfd, u8 cmd, u32 cid)
 	if (!vsock_fwd_notify_wanted())
 		return;
 	if (cmd != VSOCK_FWD_CMD_DEV_DEL)
-		vsock_fwd_fill_info(vfd, &info);
+		vsock_fwd_fill_info(vsock, &info);
 	vsock_fwd_notify(cmd, &info);
 }
 
@@ -839,21 +840,21 @@ void vsock_fwd_node_changed(struct vsock_fwd_node *node)
  * A rule's guest target gives reachability to whatever device holds the CID:
  * only to one a privileged VMM opened, so that a CID is not a credential.
  */
-static int vsock_fwd_rule_allowed(struct vsock_fwd_dev *vfd,
+static int vsock_fwd_rule_allowed(struct vhost_vsock *vsock,
 				  const struct vhost_vsock_forward *rule)
 {
-	if (rule->target_cid != VMADDR_CID_HOST && !vfd->opener_admin)
+	if (rule->target_cid != VMADDR_CID_HOST && !vsock->opener_admin)
 		return -EPERM;
 	return 0;
 }
 
-static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
+static int vhost_vsock_set_cid(struct vhost_vsock *vsock, u64 guest_cid)
 {
 	static const struct vhost_vsock_forward off;
-	struct vsock_fwd_node *node = &vfd->fwd;
+	struct vsock_fwd_node *node = &vsock->fwd;
 	struct vhost_vsock_forward fwd;
 	struct vhost_vsock_forward rule;
-	struct vsock_fwd_dev *other;
+	struct vhost_vsock *other;
 	bool has_rule;
 	u32 old_cid;
 	int ret = 0;
@@ -872,7 +873,7 @@ static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 	if (old_cid == guest_cid)
 		goto out_unlock;
 
-	other = vsock_fwd_lookup(guest_cid);
+	other = vhost_vsock_get(guest_cid);
 	if (other) {
 		ret = -EADDRINUSE;
 		goto out_unlock;
@@ -891,20 +892,20 @@ static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 	 */
 	has_rule = vsock_fwd_rule_lookup(guest_cid, &rule);
 	if (has_rule) {
-		ret = vsock_fwd_rule_allowed(vfd, &rule);
+		ret = vsock_fwd_rule_allowed(vsock, &rule);
 		if (ret)
 			goto out_unlock;
 	}
 
 	if (old_cid) {
 		vsock_fwd_cid_leaving(node, false);
-		hash_del_rcu(&vfd->hash);
+		hash_del_rcu(&vsock->hash);
 	}
 	WRITE_ONCE(node->guest_cid, guest_cid);
-	hash_add_rcu(vsock_fwd_table, &vfd->hash, guest_cid);
+	hash_add_rcu(vsock_fwd_table, &vsock->hash, guest_cid);
 	if (old_cid)
-		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL, old_cid);
-	vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_NEW, guest_cid);
+		vsock_fwd_notify_dev(vsock, VSOCK_FWD_CMD_DEV_DEL, old_cid);
+	vsock_fwd_notify_dev(vsock, VSOCK_FWD_CMD_DEV_NEW, guest_cid);
 
 	/* A rule belongs to a CID: the new one's applies, the old one's goes. */
 	if (has_rule)
@@ -917,19 +918,19 @@ static int vsock_fwd_set_cid(struct vsock_fwd_dev *vfd, u64 guest_cid)
 	return 0;
 
 err_restore_cid:
-	vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL, guest_cid);
-	hash_del_rcu(&vfd->hash);
+	vsock_fwd_notify_dev(vsock, VSOCK_FWD_CMD_DEV_DEL, guest_cid);
+	hash_del_rcu(&vsock->hash);
 	WRITE_ONCE(node->guest_cid, old_cid);
 	if (old_cid) {
-		hash_add_rcu(vsock_fwd_table, &vfd->hash, old_cid);
-		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_NEW, old_cid);
+		hash_add_rcu(vsock_fwd_table, &vsock->hash, old_cid);
+		vsock_fwd_notify_dev(vsock, VSOCK_FWD_CMD_DEV_NEW, old_cid);
 	}
 out_unlock:
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
 }
 
-static int vsock_fwd_ioctl_set_forward(struct vsock_fwd_dev *vfd,
+static int vsock_fwd_ioctl_set_forward(struct vhost_vsock *vsock,
 				       void __user *argp)
 {
 	struct vhost_vsock_forward fwd;
@@ -953,16 +954,16 @@ static int vsock_fwd_ioctl_set_forward(struct vsock_fwd_dev *vfd,
 		return -EPERM;
 
 	mutex_lock(&vsock_fwd_mutex);
-	if (vfd->fwd.fwd_source == VSOCK_FWD_SOURCE_RULE && !admin)
+	if (vsock->fwd.fwd_source == VSOCK_FWD_SOURCE_RULE && !admin)
 		ret = -EPERM;
 	else
-		ret = vsock_fwd_change_route(&vfd->fwd, &fwd,
+		ret = vsock_fwd_change_route(&vsock->fwd, &fwd,
 					     VSOCK_FWD_SOURCE_IOCTL);
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
 }
 
-static int vsock_fwd_ioctl_set_parent(struct vsock_fwd_dev *vfd,
+static int vsock_fwd_ioctl_set_parent(struct vhost_vsock *vsock,
 				      void __user *argp)
 {
 	struct vhost_vsock_parent parent;
@@ -978,64 +979,64 @@ static int vsock_fwd_ioctl_set_parent(struct vsock_fwd_dev *vfd,
 		return -EPERM;
 
 	mutex_lock(&vsock_fwd_mutex);
-	ret = vsock_fwd_set_parent_flags(&vfd->fwd, parent.flags);
+	ret = vsock_fwd_set_parent_flags(&vsock->fwd, parent.flags);
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
 }
 
-static int vsock_fwd_set_features(struct vsock_fwd_dev *vfd, u64 features)
+static int vhost_vsock_set_features(struct vhost_vsock *vsock, u64 features)
 {
 	size_t i;
 
 	if (features & ~VSOCK_FWD_FEATURES)
 		return -EOPNOTSUPP;
 
-	mutex_lock(&vfd->dev.mutex);
+	mutex_lock(&vsock->dev.mutex);
 
 	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
-	    !vhost_log_access_ok(&vfd->dev))
+	    !vhost_log_access_ok(&vsock->dev))
 		goto err_unlock;
 
 	if (features & (1ULL << VIRTIO_F_ACCESS_PLATFORM)) {
-		if (vhost_init_device_iotlb(&vfd->dev))
+		if (vhost_init_device_iotlb(&vsock->dev))
 			goto err_unlock;
 	} else {
-		vhost_clear_device_iotlb(&vfd->dev);
+		vhost_clear_device_iotlb(&vsock->dev);
 	}
 
-	WRITE_ONCE(vfd->seqpacket_allow,
+	WRITE_ONCE(vsock->seqpacket_allow,
 		   !!(features & (1ULL << VIRTIO_VSOCK_F_SEQPACKET)));
 
-	for (i = 0; i < ARRAY_SIZE(vfd->vqs); i++) {
-		struct vhost_virtqueue *vq = &vfd->vqs[i];
+	for (i = 0; i < ARRAY_SIZE(vsock->vqs); i++) {
+		struct vhost_virtqueue *vq = &vsock->vqs[i];
 
 		mutex_lock(&vq->mutex);
 		vq->acked_features = features;
 		mutex_unlock(&vq->mutex);
 	}
-	mutex_unlock(&vfd->dev.mutex);
+	mutex_unlock(&vsock->dev.mutex);
 	return 0;
 
 err_unlock:
-	mutex_unlock(&vfd->dev.mutex);
+	mutex_unlock(&vsock->dev.mutex);
 	return -EFAULT;
 }
 
 /* For the control plane: who runs this device. */
-static void vsock_fwd_set_owner(struct vsock_fwd_dev *vfd)
+static void vsock_fwd_set_owner(struct vhost_vsock *vsock)
 {
 	mutex_lock(&vsock_fwd_mutex);
-	if (!vfd->owner) {
-		vfd->owner = get_task_pid(current, PIDTYPE_TGID);
-		get_task_comm(vfd->owner_comm, current);
+	if (!vsock->owner) {
+		vsock->owner = get_task_pid(current, PIDTYPE_TGID);
+		get_task_comm(vsock->owner_comm, current);
 	}
 	mutex_unlock(&vsock_fwd_mutex);
 }
 
-static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
-			    unsigned long arg)
+static long vhost_vsock_dev_ioctl(struct file *f, unsigned int ioctl,
+				  unsigned long arg)
 {
-	struct vsock_fwd_dev *vfd = f->private_data;
+	struct vhost_vsock *vsock = f->private_data;
 	void __user *argp = (void __user *)arg;
 	struct vhost_vsock_parent parent;
 	struct vhost_vsock_forward fwd;
@@ -1048,25 +1049,25 @@ static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
 	case VHOST_VSOCK_SET_GUEST_CID:
 		if (copy_from_user(&guest_cid, argp, sizeof(guest_cid)))
 			return -EFAULT;
-		return vsock_fwd_set_cid(vfd, guest_cid);
+		return vhost_vsock_set_cid(vsock, guest_cid);
 	case VHOST_VSOCK_SET_RUNNING:
 		if (copy_from_user(&start, argp, sizeof(start)))
 			return -EFAULT;
 		if (start)
-			return vsock_fwd_start(vfd);
-		return vsock_fwd_stop(vfd, true);
+			return vhost_vsock_start(vsock);
+		return vhost_vsock_stop(vsock, true);
 	case VHOST_VSOCK_SET_FORWARD:
-		return vsock_fwd_ioctl_set_forward(vfd, argp);
+		return vsock_fwd_ioctl_set_forward(vsock, argp);
 	case VHOST_VSOCK_GET_FORWARD:
-		vsock_fwd_get_forward(&vfd->fwd, &fwd);
+		vsock_fwd_get_forward(&vsock->fwd, &fwd);
 		if (copy_to_user(argp, &fwd, sizeof(fwd)))
 			return -EFAULT;
 		return 0;
 	case VHOST_VSOCK_SET_PARENT:
-		return vsock_fwd_ioctl_set_parent(vfd, argp);
+		return vsock_fwd_ioctl_set_parent(vsock, argp);
 	case VHOST_VSOCK_GET_PARENT:
 		parent = (struct vhost_vsock_parent) {
-			.flags = READ_ONCE(vfd->fwd.parent_flags),
+			.flags = READ_ONCE(vsock->fwd.parent_flags),
 		};
 		if (copy_to_user(argp, &parent, sizeof(parent)))
 			return -EFAULT;
@@ -1079,7 +1080,7 @@ static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
 	case VHOST_SET_FEATURES:
 		if (copy_from_user(&features, argp, sizeof(features)))
 			return -EFAULT;
-		return vsock_fwd_set_features(vfd, features);
+		return vhost_vsock_set_features(vsock, features);
 	case VHOST_GET_BACKEND_FEATURES:
 		features = VSOCK_FWD_BACKEND_FEATURES;
 		if (copy_to_user(argp, &features, sizeof(features)))
@@ -1090,79 +1091,79 @@ static long vsock_fwd_ioctl(struct file *f, unsigned int ioctl,
 			return -EFAULT;
 		if (features & ~VSOCK_FWD_BACKEND_FEATURES)
 			return -EOPNOTSUPP;
-		vhost_set_backend_features(&vfd->dev, features);
+		vhost_set_backend_features(&vsock->dev, features);
 		return 0;
 	default:
-		mutex_lock(&vfd->dev.mutex);
-		r = vhost_dev_ioctl(&vfd->dev, ioctl, argp);
+		mutex_lock(&vsock->dev.mutex);
+		r = vhost_dev_ioctl(&vsock->dev, ioctl, argp);
 		if (r == -ENOIOCTLCMD)
-			r = vhost_vring_ioctl(&vfd->dev, ioctl, argp);
+			r = vhost_vring_ioctl(&vsock->dev, ioctl, argp);
 		else
-			vhost_dev_flush(&vfd->dev);
-		mutex_unlock(&vfd->dev.mutex);
+			vhost_dev_flush(&vsock->dev);
+		mutex_unlock(&vsock->dev.mutex);
 		if (ioctl == VHOST_SET_OWNER && !r)
-			vsock_fwd_set_owner(vfd);
+			vsock_fwd_set_owner(vsock);
 		return r;
 	}
 }
 
-static int vsock_fwd_open(struct inode *inode, struct file *file)
+static int vhost_vsock_dev_open(struct inode *inode, struct file *file)
 {
 	struct vhost_virtqueue **vqs;
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int ret;
 
 	/* Large (two virtqueues): may come from vmalloc. */
-	vfd = kvzalloc(sizeof(*vfd), GFP_KERNEL | __GFP_RETRY_MAYFAIL);
-	if (!vfd)
+	vsock = kvzalloc(sizeof(*vsock), GFP_KERNEL | __GFP_RETRY_MAYFAIL);
+	if (!vsock)
 		return -ENOMEM;
 
-	ret = vsock_fwd_node_init(&vfd->fwd);
+	ret = vsock_fwd_node_init(&vsock->fwd);
 	if (ret)
 		goto err_free_dev;
 
-	vqs = kmalloc_array(ARRAY_SIZE(vfd->vqs), sizeof(*vqs), GFP_KERNEL);
+	vqs = kmalloc_array(ARRAY_SIZE(vsock->vqs), sizeof(*vqs), GFP_KERNEL);
 	if (!vqs) {
 		ret = -ENOMEM;
 		goto err_destroy_node;
 	}
 
-	atomic_set(&vfd->queued_replies, 0);
-	vfd->opener_admin = file_ns_capable(file, &init_user_ns,
-					    CAP_NET_ADMIN);
+	atomic_set(&vsock->queued_replies, 0);
+	vsock->opener_admin = file_ns_capable(file, &init_user_ns,
+					      CAP_NET_ADMIN);
 
-	vqs[VSOCK_VQ_TX] = &vfd->vqs[VSOCK_VQ_TX];
-	vqs[VSOCK_VQ_RX] = &vfd->vqs[VSOCK_VQ_RX];
-	vfd->vqs[VSOCK_VQ_TX].handle_kick = vsock_fwd_handle_tx_kick;
-	vfd->vqs[VSOCK_VQ_RX].handle_kick = vsock_fwd_handle_rx_kick;
-	vhost_dev_init(&vfd->dev, vqs, ARRAY_SIZE(vfd->vqs), UIO_MAXIOV,
+	vqs[VSOCK_VQ_TX] = &vsock->vqs[VSOCK_VQ_TX];
+	vqs[VSOCK_VQ_RX] = &vsock->vqs[VSOCK_VQ_RX];
+	vsock->vqs[VSOCK_VQ_TX].handle_kick = vhost_vsock_handle_tx_kick;
+	vsock->vqs[VSOCK_VQ_RX].handle_kick = vhost_vsock_handle_rx_kick;
+	vhost_dev_init(&vsock->dev, vqs, ARRAY_SIZE(vsock->vqs), UIO_MAXIOV,
 		       VSOCK_FWD_PKT_WEIGHT, VSOCK_FWD_WEIGHT, true, NULL);
 
-	skb_queue_head_init(&vfd->send_pkt_queue);
-	vhost_work_init(&vfd->send_pkt_work, vsock_fwd_send_pkt_work);
-	file->private_data = vfd;
+	skb_queue_head_init(&vsock->send_pkt_queue);
+	vhost_work_init(&vsock->send_pkt_work, vhost_transport_send_pkt_work);
+	file->private_data = vsock;
 	return 0;
 
 err_destroy_node:
-	vsock_fwd_node_destroy(&vfd->fwd);
+	vsock_fwd_node_destroy(&vsock->fwd);
 err_free_dev:
-	kvfree(vfd);
+	kvfree(vsock);
 	return ret;
 }
 
-static int vsock_fwd_release(struct inode *inode, struct file *file)
+static int vhost_vsock_dev_release(struct inode *inode, struct file *file)
 {
-	struct vsock_fwd_dev *vfd = file->private_data;
+	struct vhost_vsock *vsock = file->private_data;
 
 	mutex_lock(&vsock_fwd_mutex);
-	if (vfd->fwd.guest_cid) {
-		vsock_fwd_cid_leaving(&vfd->fwd, true);
-		hash_del_rcu(&vfd->hash);
-		vsock_fwd_notify_dev(vfd, VSOCK_FWD_CMD_DEV_DEL,
-				     vfd->fwd.guest_cid);
+	if (vsock->fwd.guest_cid) {
+		vsock_fwd_cid_leaving(&vsock->fwd, true);
+		hash_del_rcu(&vsock->hash);
+		vsock_fwd_notify_dev(vsock, VSOCK_FWD_CMD_DEV_DEL,
+				     vsock->fwd.guest_cid);
 	}
-	put_pid(vfd->owner);
-	vfd->owner = NULL;
+	put_pid(vsock->owner);
+	vsock->owner = NULL;
 	mutex_unlock(&vsock_fwd_mutex);
 
 	/* Nobody finds us, so nobody queues to us, once these readers are gone. */
@@ -1170,60 +1171,60 @@ static int vsock_fwd_release(struct inode *inode, struct file *file)
 
 	/* Scanning every socket is slow, but release is rare. */
 	vsock_for_each_connected_socket(&vhost_transport.transport,
-					vsock_fwd_reset_orphan);
+					vhost_vsock_reset_orphans);
 
 	/* Cannot fail without the owner check. */
-	vsock_fwd_stop(vfd, false);
-	vhost_dev_flush(&vfd->dev);
-	vhost_dev_stop(&vfd->dev);
+	vhost_vsock_stop(vsock, false);
+	vhost_dev_flush(&vsock->dev);
+	vhost_dev_stop(&vsock->dev);
 
 	/* Uncharges what other guests queued to us. */
-	virtio_vsock_skb_queue_purge(&vfd->send_pkt_queue);
+	virtio_vsock_skb_queue_purge(&vsock->send_pkt_queue);
 
-	vhost_dev_cleanup(&vfd->dev);
-	kfree(vfd->dev.vqs);
-	vsock_fwd_free(vfd);
+	vhost_dev_cleanup(&vsock->dev);
+	kfree(vsock->dev.vqs);
+	vhost_vsock_free(vsock);
 	return 0;
 }
 
-static ssize_t vsock_fwd_read_iter(struct kiocb *iocb, struct iov_iter *to)
+static ssize_t vhost_vsock_chr_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
-	struct vsock_fwd_dev *vfd = file->private_data;
+	struct vhost_vsock *vsock = file->private_data;
 
-	return vhost_chr_read_iter(&vfd->dev, to, file->f_flags & O_NONBLOCK);
+	return vhost_chr_read_iter(&vsock->dev, to, file->f_flags & O_NONBLOCK);
 }
 
-static ssize_t vsock_fwd_write_iter(struct kiocb *iocb, struct iov_iter *from)
+static ssize_t vhost_vsock_chr_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct vsock_fwd_dev *vfd = iocb->ki_filp->private_data;
+	struct vhost_vsock *vsock = iocb->ki_filp->private_data;
 
-	return vhost_chr_write_iter(&vfd->dev, from);
+	return vhost_chr_write_iter(&vsock->dev, from);
 }
 
-static __poll_t vsock_fwd_poll(struct file *file, poll_table *wait)
+static __poll_t vhost_vsock_chr_poll(struct file *file, poll_table *wait)
 {
-	struct vsock_fwd_dev *vfd = file->private_data;
+	struct vhost_vsock *vsock = file->private_data;
 
-	return vhost_chr_poll(file, &vfd->dev, wait);
+	return vhost_chr_poll(file, &vsock->dev, wait);
 }
 
-static const struct file_operations vsock_fwd_fops = {
+static const struct file_operations vhost_vsock_fops = {
 	.owner          = THIS_MODULE,
-	.open           = vsock_fwd_open,
-	.release        = vsock_fwd_release,
+	.open           = vhost_vsock_dev_open,
+	.release        = vhost_vsock_dev_release,
 	.llseek         = noop_llseek,
-	.unlocked_ioctl = vsock_fwd_ioctl,
+	.unlocked_ioctl = vhost_vsock_dev_ioctl,
 	.compat_ioctl   = compat_ptr_ioctl,
-	.read_iter      = vsock_fwd_read_iter,
-	.write_iter     = vsock_fwd_write_iter,
-	.poll           = vsock_fwd_poll,
+	.read_iter      = vhost_vsock_chr_read_iter,
+	.write_iter     = vhost_vsock_chr_write_iter,
+	.poll           = vhost_vsock_chr_poll,
 };
 
-static struct miscdevice vsock_fwd_misc = {
+static struct miscdevice vhost_vsock_misc = {
 	.minor = VHOST_VSOCK_MINOR,
 	.name = "vhost-vsock",
-	.fops = &vsock_fwd_fops,
+	.fops = &vhost_vsock_fops,
 };
 
 /* ---- interface for control planes, see vsock_fwd.h ---- */
@@ -1240,7 +1241,7 @@ static struct miscdevice vsock_fwd_misc = {
 int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
 {
 	static const struct vhost_vsock_forward off;
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int ret = 0;
 
 	if (fwd) {
@@ -1250,15 +1251,15 @@ int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
 	}
 
 	mutex_lock(&vsock_fwd_mutex);
-	vfd = vsock_fwd_lookup(guest_cid);
-	if (!vfd)
+	vsock = vhost_vsock_get(guest_cid);
+	if (!vsock)
 		ret = -ENODEV;
 	else if (fwd)
-		ret = vsock_fwd_rule_allowed(vfd, fwd) ?:
-		      vsock_fwd_change_route(&vfd->fwd, fwd,
+		ret = vsock_fwd_rule_allowed(vsock, fwd) ?:
+		      vsock_fwd_change_route(&vsock->fwd, fwd,
 					     VSOCK_FWD_SOURCE_RULE);
-	else if (vfd->fwd.fwd_source == VSOCK_FWD_SOURCE_RULE)
-		ret = vsock_fwd_change_route(&vfd->fwd, &off,
+	else if (vsock->fwd.fwd_source == VSOCK_FWD_SOURCE_RULE)
+		ret = vsock_fwd_change_route(&vsock->fwd, &off,
 					     VSOCK_FWD_SOURCE_NONE);
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
@@ -1273,27 +1274,27 @@ int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
  */
 int vsock_fwd_set_parent(u32 guest_cid, u32 flags)
 {
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int ret;
 
 	mutex_lock(&vsock_fwd_mutex);
-	vfd = vsock_fwd_lookup(guest_cid);
-	ret = vfd ? vsock_fwd_set_parent_flags(&vfd->fwd, flags) : -ENODEV;
+	vsock = vhost_vsock_get(guest_cid);
+	ret = vsock ? vsock_fwd_set_parent_flags(&vsock->fwd, flags) : -ENODEV;
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
 }
 
-/* Under vsock_fwd_mutex, which keeps @vfd in the table. */
-static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
+/* Under vsock_fwd_mutex, which keeps @vsock in the table. */
+static void vsock_fwd_fill_info(struct vhost_vsock *vsock,
 				struct vsock_fwd_dev_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	vsock_fwd_node_fill_info(&vfd->fwd, info);
-	info->running = READ_ONCE(vfd->running);
-	info->features = READ_ONCE(vfd->vqs[VSOCK_VQ_TX].acked_features);
-	if (vfd->owner) {
-		info->owner_pid = pid_vnr(vfd->owner);
-		strscpy(info->owner_comm, vfd->owner_comm);
+	vsock_fwd_node_fill_info(&vsock->fwd, info);
+	info->running = READ_ONCE(vsock->running);
+	info->features = READ_ONCE(vsock->vqs[VSOCK_VQ_TX].acked_features);
+	if (vsock->owner) {
+		info->owner_pid = pid_vnr(vsock->owner);
+		strscpy(info->owner_comm, vsock->owner_comm);
 	}
 }
 
@@ -1306,13 +1307,13 @@ static void vsock_fwd_fill_info(struct vsock_fwd_dev *vfd,
  */
 int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info)
 {
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int ret = -ENODEV;
 
 	mutex_lock(&vsock_fwd_mutex);
-	vfd = vsock_fwd_lookup(guest_cid);
-	if (vfd) {
-		vsock_fwd_fill_info(vfd, info);
+	vsock = vhost_vsock_get(guest_cid);
+	if (vsock) {
+		vsock_fwd_fill_info(vsock, info);
 		ret = 0;
 	}
 	mutex_unlock(&vsock_fwd_mutex);
@@ -1328,7 +1329,7 @@ int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info)
 int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk)
 {
 	struct vsock_fwd_dev_info *info;
-	struct vsock_fwd_dev *vfd;
+	struct vhost_vsock *vsock;
 	int bkt, ret = 0;
 
 	info = kmalloc(sizeof(*info), GFP_KERNEL);
@@ -1336,8 +1337,8 @@ int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk)
 		return -ENOMEM;
 
 	mutex_lock(&vsock_fwd_mutex);
-	hash_for_each(vsock_fwd_table, bkt, vfd, hash) {
-		vsock_fwd_fill_info(vfd, info);
+	hash_for_each(vsock_fwd_table, bkt, vsock, hash) {
+		vsock_fwd_fill_info(vsock, info);
 		ret = walk->fn(walk, info);
 		if (ret)
 			break;
@@ -1348,7 +1349,7 @@ int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk)
 	return ret;
 }
 
-static int __init vsock_fwd_init(void)
+static int __init vhost_vsock_init(void)
 {
 	int ret;
 
@@ -1366,7 +1367,7 @@ static int __init vsock_fwd_init(void)
 	if (ret)
 		goto err_unregister_transport;
 
-	ret = misc_register(&vsock_fwd_misc);
+	ret = misc_register(&vhost_vsock_misc);
 	if (ret)
 		goto err_exit_netlink;
 	return 0;
@@ -1378,15 +1379,15 @@ err_unregister_transport:
 	return ret;
 }
 
-static void __exit vsock_fwd_exit(void)
+static void __exit vhost_vsock_exit(void)
 {
-	misc_deregister(&vsock_fwd_misc);
+	misc_deregister(&vhost_vsock_misc);
 	vsock_fwd_netlink_exit();
 	vsock_core_unregister(&vhost_transport.transport);
 }
 
-module_init(vsock_fwd_init);
-module_exit(vsock_fwd_exit);
+module_init(vhost_vsock_init);
+module_exit(vhost_vsock_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vhost transport for vsock, with CID forwarding");
 MODULE_ALIAS_MISCDEV(VHOST_VSOCK_MINOR);
