@@ -107,6 +107,8 @@ static void usage(FILE *f)
 "                             goes to TARGET (2 = this host, or a guest CID);\n"
 "                             strict: the guest may talk to its parent only\n"
 "  del CID                    delete the rule for guest CID\n"
+"  accept CID [on|off]        the live guest CID may (or may no longer) be\n"
+"                             the parent of guests whose rules name it\n"
 "  rules                      list the rules\n"
 "  monitor                    print devices appearing and vanishing and\n"
 "                             forwards changing, until interrupted\n"
@@ -114,9 +116,9 @@ static void usage(FILE *f)
 "                             (default 9000); stop after N if given\n"
 "\n"
 "Options:\n"
-"  -b, --batch FILE  run the set and del commands in FILE (- for standard\n"
-"                    input), one per line, over one netlink socket; stop\n"
-"                    at the first that fails\n"
+"  -b, --batch FILE  run the set, del and accept commands in FILE (- for\n"
+"                    standard input), one per line, over one netlink\n"
+"                    socket; stop at the first that fails\n"
 "  -j, --json        JSON output\n"
 "  -p, --pretty      indented JSON (implies -j)\n"
 "  -h, --help        this help\n"
@@ -450,6 +452,12 @@ static const struct {
 	{ VSOCK_FWD_STATS_A_REFUSED_BYTES, "refused_bytes" },
 	{ VSOCK_FWD_STATS_A_UNREACHABLE_PKTS, "unreachable_pkts" },
 	{ VSOCK_FWD_STATS_A_UNREACHABLE_BYTES, "unreachable_bytes" },
+	{ VSOCK_FWD_STATS_A_UNTRACKED_PKTS, "untracked_pkts" },
+	{ VSOCK_FWD_STATS_A_UNTRACKED_BYTES, "untracked_bytes" },
+	{ VSOCK_FWD_STATS_A_OVERRUN_PKTS, "overrun_pkts" },
+	{ VSOCK_FWD_STATS_A_OVERRUN_BYTES, "overrun_bytes" },
+	{ VSOCK_FWD_STATS_A_LIMIT_PKTS, "limit_pkts" },
+	{ VSOCK_FWD_STATS_A_LIMIT_BYTES, "limit_bytes" },
 };
 
 static uint32_t get_u32(struct nlattr **tb, int attr)
@@ -506,6 +514,8 @@ static void print_dev(struct nlattr **tb)
 		      nla_get_u8(tb[VSOCK_FWD_A_RUNNING]));
 		ju64("features", tb[VSOCK_FWD_A_FEATURES] ?
 		     nla_get_u64(tb[VSOCK_FWD_A_FEATURES]) : 0);
+		jbool("accepts_children", get_u32(tb, VSOCK_FWD_A_PARENT_FLAGS) &
+		      VHOST_VSOCK_PARENT_F_ACCEPT);
 		if (fwd) {
 			jobj("forward");
 			print_forward_json(tb);
@@ -534,6 +544,8 @@ static void print_dev(struct nlattr **tb)
 	if (tb[VSOCK_FWD_A_FEATURES])
 		printf(" features 0x%" PRIx64,
 		       (uint64_t)nla_get_u64(tb[VSOCK_FWD_A_FEATURES]));
+	if (get_u32(tb, VSOCK_FWD_A_PARENT_FLAGS) & VHOST_VSOCK_PARENT_F_ACCEPT)
+		printf(" accepts-children");
 	printf("\n    forward ");
 	if (fwd) {
 		print_forward_human(tb);
@@ -902,6 +914,41 @@ static int cmd_heartbeat(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_accept(int argc, char **argv)
+{
+	uint32_t cid, flags = VHOST_VSOCK_PARENT_F_ACCEPT;
+	struct request req = {};
+	struct nl_msg *msg;
+	char what[64];
+	int ret;
+
+	if (argc < 1 || argc > 2)
+		return usage_error("accept: expected 'accept CID [on|off]'");
+	if (!parse_cid(argv[0], &cid))
+		return usage_error("accept: '%s' is not a guest CID (3 to 4294967294)",
+				   argv[0]);
+	if (argc == 2 && !strcmp(argv[1], "off"))
+		flags = 0;
+	else if (argc == 2 && strcmp(argv[1], "on"))
+		return usage_error("accept: expected 'on' or 'off', not '%s'",
+				   argv[1]);
+
+	ret = nl_open();
+	if (ret)
+		return ret;
+	msg = new_msg(VSOCK_FWD_CMD_DEV_SET, 0);
+	if (!msg || nla_put_u32(msg, VSOCK_FWD_A_CID, cid) ||
+	    nla_put_u32(msg, VSOCK_FWD_A_PARENT_FLAGS, flags)) {
+		error("out of memory");
+		return EXIT_SYSTEM;
+	}
+	if (transact(msg, &req)) {
+		snprintf(what, sizeof(what), "accept %u", cid);
+		return request_failed(&req, what);
+	}
+	return EXIT_OK;
+}
+
 /* ---- main ---- */
 
 static const struct {
@@ -914,6 +961,7 @@ static const struct {
 	{ "set", cmd_set, true },
 	{ "del", cmd_del, true },
 	{ "delete", cmd_del, true },
+	{ "accept", cmd_accept, true },
 	{ "rules", cmd_rules, false },
 	{ "monitor", cmd_monitor, false },
 	{ "heartbeat", cmd_heartbeat, false },
@@ -927,7 +975,7 @@ static int run_command(int argc, char **argv)
 		if (strcmp(argv[0], commands[i].name))
 			continue;
 		if (batch_file && !commands[i].batch)
-			return usage_error("'%s' cannot be batched: only set and del can",
+			return usage_error("'%s' cannot be batched: only set, del and accept can",
 					   argv[0]);
 		return commands[i].fn(argc - 1, argv + 1);
 	}
