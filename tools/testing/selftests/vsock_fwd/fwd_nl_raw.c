@@ -29,6 +29,38 @@
 
 static int fd, family, failed;
 static uint32_t seq = 1;
+/* The extack of the last ACK: its message ("" if none), missing attribute. */
+static char ack_msg[256];
+static int ack_miss;
+
+/* Keep the extended ACK's message and missing-attribute type. */
+static void parse_ack(const struct nlmsghdr *h)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	const struct nlattr *a;
+	int rem;
+
+	ack_msg[0] = '\0';
+	ack_miss = -1;
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	/* With NETLINK_CAP_ACK only the request's header is echoed. */
+	a = (const struct nlattr *)((const char *)e + sizeof(*e));
+	rem = (int)h->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(*e);
+	while (rem >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       a->nla_len <= rem) {
+		const char *data = (const char *)a + NLA_HDRLEN;
+
+		if (a->nla_type == NLMSGERR_ATTR_MSG)
+			snprintf(ack_msg, sizeof(ack_msg), "%.*s",
+				 (int)(a->nla_len - NLA_HDRLEN), data);
+		else if (a->nla_type == NLMSGERR_ATTR_MISS_TYPE)
+			ack_miss = *(const uint32_t *)data;
+		rem -= NLA_ALIGN(a->nla_len);
+		a = (const struct nlattr *)((const char *)a +
+					    NLA_ALIGN(a->nla_len));
+	}
+}
 
 struct msg {
 	union {
@@ -97,8 +129,10 @@ static int transact(struct msg *m, size_t len, int *replies)
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != m->nlh.nlmsg_seq)
 				continue;
-			if (h->nlmsg_type == NLMSG_ERROR)
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				parse_ack(h);
 				return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			}
 			if (h->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (replies)
@@ -112,17 +146,35 @@ static int send_msg(struct msg *m)
 	return transact(m, m->len, NULL);
 }
 
-static void expect(const char *name, int got, int want)
+/*
+ * The errno, and what the extended ACK promises: the message, when msg is
+ * given, contains it; the missing attribute, when miss >= 0, is that one.
+ */
+static void expect_ack(const char *name, int got, int want, const char *msg,
+		       int miss)
 {
-	if (got == want) {
-		printf("PASS %s\n", name);
-	} else {
+	if (got != want) {
 		printf("FAIL %s: got %d (%s), expected %d (%s)\n", name, got,
 		       got > 0 && got < 1000 ? strerror(got) : "?", want,
 		       strerror(want));
 		failed = 1;
+	} else if (msg && !strstr(ack_msg, msg)) {
+		printf("FAIL %s: extack \"%s\", expected \"%s\"\n", name,
+		       ack_msg, msg);
+		failed = 1;
+	} else if (miss >= 0 && ack_miss != miss) {
+		printf("FAIL %s: missing attribute %d reported, expected %d\n",
+		       name, ack_miss, miss);
+		failed = 1;
+	} else {
+		printf("PASS %s\n", name);
 	}
 	fflush(stdout);
+}
+
+static void expect(const char *name, int got, int want)
+{
+	expect_ack(name, got, want, NULL, -1);
 }
 
 static int resolve_family(void)
@@ -163,6 +215,7 @@ static int resolve_family(void)
 int main(void)
 {
 	struct timeval tv = { .tv_sec = 10 };
+	const int one = 1;
 	const uint32_t cid = 4242;
 	uint64_t u64 = cid;
 	uint8_t u8 = 7;
@@ -175,6 +228,8 @@ int main(void)
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	family = resolve_family();
 	if (family < 0) {
 		printf("FAIL resolve_family: no %s family\n",
@@ -221,7 +276,8 @@ int main(void)
 	put_u32(&m, VSOCK_FWD_A_CID, cid);
 	put_u32(&m, VSOCK_FWD_A_TARGET_CID, 2);
 	put_u32(&m, 200, 1);
-	expect("raw.unknown_attr_type", send_msg(&m), EINVAL);
+	expect_ack("raw.unknown_attr_type", send_msg(&m), EINVAL,
+		   "Unknown attribute type", -1);
 
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_SET, 0);
 	put_u32(&m, VSOCK_FWD_A_CID, cid);
@@ -236,39 +292,65 @@ int main(void)
 	/* Missing attributes. */
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_SET, 0);
 	put_u32(&m, VSOCK_FWD_A_CID, cid);
-	expect("raw.set_without_target", send_msg(&m), EINVAL);
+	expect_ack("raw.set_without_target", send_msg(&m), EINVAL, NULL,
+		   VSOCK_FWD_A_TARGET_CID);
 
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_SET, 0);
 	put_u32(&m, VSOCK_FWD_A_TARGET_CID, 2);
-	expect("raw.set_without_cid", send_msg(&m), EINVAL);
+	expect_ack("raw.set_without_cid", send_msg(&m), EINVAL, NULL,
+		   VSOCK_FWD_A_CID);
 
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_DEL, 0);
-	expect("raw.del_without_cid", send_msg(&m), EINVAL);
+	expect_ack("raw.del_without_cid", send_msg(&m), EINVAL, NULL,
+		   VSOCK_FWD_A_CID);
 
 	msg_init(&m, family, VSOCK_FWD_CMD_DEV_GET, 0);
-	expect("raw.get_without_cid", send_msg(&m), EINVAL);
+	expect_ack("raw.get_without_cid", send_msg(&m), EINVAL, NULL,
+		   VSOCK_FWD_A_CID);
 
 	/* Values out of their policy. */
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_SET, 0);
 	put_u32(&m, VSOCK_FWD_A_CID, 2);
 	put_u32(&m, VSOCK_FWD_A_TARGET_CID, 2);
-	expect("raw.reserved_guest_cid", send_msg(&m), ERANGE);
+	expect_ack("raw.reserved_guest_cid", send_msg(&m), ERANGE,
+		   "integer out of range", -1);
 
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_SET, 0);
 	put_u32(&m, VSOCK_FWD_A_CID, cid);
 	put_u32(&m, VSOCK_FWD_A_TARGET_CID, 1);
-	expect("raw.local_target", send_msg(&m), ERANGE);
+	expect_ack("raw.local_target", send_msg(&m), ERANGE,
+		   "integer out of range", -1);
 
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_SET, 0);
 	put_u32(&m, VSOCK_FWD_A_CID, cid);
 	put_u32(&m, VSOCK_FWD_A_TARGET_CID, 2);
 	put_u32(&m, VSOCK_FWD_A_FLAGS, 0x80);
-	expect("raw.unknown_flag", send_msg(&m), EINVAL);
+	expect_ack("raw.unknown_flag", send_msg(&m), EINVAL,
+		   "reserved bit set", -1);
 
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_SET, 0);
 	put_u32(&m, VSOCK_FWD_A_CID, cid);
 	put_u32(&m, VSOCK_FWD_A_TARGET_CID, cid);
-	expect("raw.target_is_own_cid", send_msg(&m), EINVAL);
+	expect_ack("raw.target_is_own_cid", send_msg(&m), EINVAL,
+		   "the target CID is the guest's own CID", -1);
+
+	/* A parent's consent: known flags, for a device that exists. */
+	msg_init(&m, family, VSOCK_FWD_CMD_DEV_SET, 0);
+	put_u32(&m, VSOCK_FWD_A_CID, cid);
+	put_u32(&m, VSOCK_FWD_A_PARENT_FLAGS, 0x80);
+	expect_ack("raw.unknown_parent_flag", send_msg(&m), EINVAL,
+		   "reserved bit set", -1);
+
+	msg_init(&m, family, VSOCK_FWD_CMD_DEV_SET, 0);
+	put_u32(&m, VSOCK_FWD_A_CID, cid);
+	expect_ack("raw.dev_set_without_flags", send_msg(&m), EINVAL, NULL,
+		   VSOCK_FWD_A_PARENT_FLAGS);
+
+	msg_init(&m, family, VSOCK_FWD_CMD_DEV_SET, 0);
+	put_u32(&m, VSOCK_FWD_A_CID, cid);
+	put_u32(&m, VSOCK_FWD_A_PARENT_FLAGS, VHOST_VSOCK_PARENT_F_ACCEPT);
+	expect_ack("raw.dev_set_no_device", send_msg(&m), ENODEV,
+		   "no device with guest CID 4242", -1);
 
 	/* The header: reserved bits, unknown and notification-only commands. */
 	msg_init(&m, family, VSOCK_FWD_CMD_RULE_DEL, 0);

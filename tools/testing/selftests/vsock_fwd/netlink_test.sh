@@ -24,6 +24,7 @@ raw_cases=(u8_for_u32 u64_for_u32 nested_flag_on_u32 attr_len_below_header
 	unknown_attr_type attr_not_of_this_command attr_in_dump_request
 	set_without_target set_without_cid del_without_cid get_without_cid
 	reserved_guest_cid local_target unknown_flag target_is_own_cid
+	unknown_parent_flag dev_set_without_flags dev_set_no_device
 	reserved_header_field unknown_command notification_as_request
 	still_works_after)
 n=0 failed=0
