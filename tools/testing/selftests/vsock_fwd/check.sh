@@ -102,10 +102,12 @@ while read -r suite modules timeout cmd; do
 		log=$logs/$suite-$m
 		t0=$SECONDS
 		: > "$log.tap"
+		vm=()
+		case "$cmd" in --icount\ *) vm=(--icount) ;; esac
 		# shellcheck disable=SC2086
-		"$run" --quiet --module "$m" --timeout "$timeout" \
+		"$run" --quiet --module "$m" --timeout "$timeout" "${vm[@]}" \
 			--append "$debug" \
-			--output "$log.tap" -- $cmd > "$log.console" 2>&1
+			--output "$log.tap" -- ${cmd#--icount } > "$log.console" 2>&1
 		rc=$?
 		cat "$log.tap" >> "$log.console"
 		tap "$m/$suite" "$log.tap" "$log.console"

@@ -34,7 +34,6 @@
 
 #include "fake_guest.h"
 
-#define FG_RING		128
 #define FG_HDR_LEN	sizeof(struct virtio_vsock_hdr)
 #define FG_SLOT		(FG_HDR_LEN + FG_MAX_PKT_PAYLOAD)
 #define FG_PAGE		4096UL
@@ -118,6 +117,7 @@ struct fg_guest {
 	struct fg_listener *listeners;
 	uint32_t next_port;
 	unsigned int misaddressed;	/* packets not for g->cid */
+	uint32_t rx_buf;		/* bytes of each posted RX buffer */
 };
 
 /* ---- small helpers ---- */
@@ -365,7 +365,7 @@ static void fg_rx_post(struct fg_guest *g, uint16_t id)
 
 	vq->desc[id].addr = htole64((uintptr_t)(g->slots[FG_RXQ] +
 						(size_t)id * FG_SLOT));
-	vq->desc[id].len = htole32(FG_SLOT);
+	vq->desc[id].len = htole32(g->rx_buf);
 	vq->desc[id].flags = htole16(VRING_DESC_F_WRITE);
 	vq->desc[id].next = 0;
 	fg_vq_add(vq, id);
@@ -804,6 +804,7 @@ int fg_start(const struct fg_config *cfg, struct fg_guest **gp)
 	for (i = 0; i < FG_NQ; i++)
 		g->vq[i].kick = g->vq[i].call = -1;
 	g->auto_rst = true;
+	g->rx_buf = cfg->rx_buf && cfg->rx_buf < FG_SLOT ? cfg->rx_buf : FG_SLOT;
 	g->next_port = FG_FIRST_PORT;
 	fg_pktq_init(&g->raw);
 	fg_pktq_init(&g->txq);

@@ -34,6 +34,8 @@
 #define FG_HOST_CID	2ULL
 /* Receive buffer a guest advertises per connection (buf_alloc). */
 #define FG_BUF_ALLOC	(256 * 1024)
+/* Descriptors in each of a fake guest's rings. */
+#define FG_RING		128
 /* Largest payload of one packet the device accepts from a guest. */
 #define FG_MAX_PKT_PAYLOAD	(64 * 1024)
 
@@ -75,6 +77,12 @@ struct fg_config {
 	 * with a vIOMMU does, instead of relying on the memory table.
 	 */
 	bool iotlb;
+	/*
+	 * Bytes of each RX buffer, header included (default: a header and
+	 * the largest payload). Linux guests post 4 KiB: the device then
+	 * splits larger packets, and SEQPACKET message ends, over buffers.
+	 */
+	uint32_t rx_buf;
 };
 
 /*
