@@ -3,20 +3,21 @@
 #
 # style.sh KSRC KDIR VHOST_SRC
 #
-# The kernel style gates, as TAP: checkpatch.pl --strict on every kernel
-# source and uapi header of ours, and a build with sparse (C=2) and W=1
-# that must print no diagnostic from our files.
+# The style gates, as TAP: checkpatch.pl --strict on every kernel source
+# and uapi header of ours; a build with sparse (C=2) and W=1 that must print
+# no diagnostic from our files; shellcheck on every shell script; and every
+# userspace C file compiled warning-free with the profile below.
 set -uo pipefail
 
 ksrc=$1 kdir=$2 vhost_src=$3
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 
 files=$(ls drivers/vhost/*.[ch] include/uapi/linux/*.h \
 	tools/testing/selftests/vsock_fwd/vm/warn/*_on_load.c 2>/dev/null)
 n=0 failed=0
 echo "TAP version 13"
-echo "1..2"
+echo "1..4"
 
 n=$((n + 1))
 # shellcheck disable=SC2086
@@ -24,7 +25,7 @@ if out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --strict --terse \
 		--show-types -f $files 2>&1) && ! grep -qE 'ERROR|WARNING|CHECK' <<< "$out"; then
 	echo "ok $n style.checkpatch_strict"
 else
-	sed 's/^/# /' <<< "$out"
+	echo "# ${out//$'\n'/$'\n'# }"
 	echo "not ok $n style.checkpatch_strict"
 	failed=1
 fi
@@ -38,8 +39,53 @@ diag=$(grep -E "^($top/|\./)?(drivers/vhost|include/uapi)/[^:]*:[0-9]+:[0-9]+: (
 if [ $status -eq 0 ] && [ -z "$diag" ]; then
 	echo "ok $n style.sparse_w1"
 else
-	sed 's/^/# /' <<< "${diag:-$log}"
+	out=${diag:-$log}
+	echo "# ${out//$'\n'/$'\n'# }"
 	echo "not ok $n style.sparse_w1"
+	failed=1
+fi
+
+# Every shell script: *.sh and anything else that starts with a shell's #!,
+# outside build/. shellcheck's default severity (style and up), following
+# sourced files; a finding is silenced only in the script, with why.
+n=$((n + 1))
+mapfile -t scripts < <(find . -path ./build -prune -o -path ./.git -prune -o -type f \
+	\( -name '*.sh' -o -exec sh -c 'head -c 64 "$1" | grep -qE "^#!(/usr)?/bin/(env )?(ba)?sh"' _ {} \; \) \
+	-print | sort)
+if [ ${#scripts[@]} -gt 0 ] && out=$(shellcheck -x "${scripts[@]}" 2>&1); then
+	echo "# shellcheck: ${#scripts[@]} scripts clean"
+	echo "ok $n style.shellcheck"
+else
+	echo "# ${out//$'\n'/$'\n'# }"
+	echo "not ok $n style.shellcheck"
+	failed=1
+fi
+
+# Userspace C: every .c outside the kernel module, its test modules and
+# build/, with gnu11 and this warning profile as errors. Not
+# -Wmissing-prototypes: kselftest_harness.h defines global functions. Not
+# unused-parameter (library callbacks) nor clobbered (the harness's
+# setjmp).
+n=$((n + 1))
+cflags=(-fsyntax-only -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wundef
+	-Wstrict-prototypes -Wpointer-arith -Wvla -Werror
+	-Wno-unused-parameter -Wno-clobbered -pthread
+	-Itools/testing/selftests/vsock_fwd -Iinclude/uapi
+	-I"$ksrc/tools/testing/selftests")
+mapfile -t csrc < <(find . -path ./build -prune -o -path ./drivers -prune -o \
+	-path ./tools/testing/selftests/vsock_fwd/vm/warn -prune -o -type f -name '*.c' -print | sort)
+# shellcheck disable=SC2207 # pkg-config prints words
+cflags+=($(pkg-config --cflags libnl-genl-3.0))
+out=
+for f in "${csrc[@]}"; do
+	out+=$(gcc "${cflags[@]}" "$f" 2>&1) || out+=$'\n'"$f: failed"
+done
+if [ ${#csrc[@]} -gt 0 ] && [ -z "$out" ]; then
+	echo "# ${#csrc[@]} userspace C files clean with ${cflags[*]}"
+	echo "ok $n style.userspace_c"
+else
+	echo "# ${out//$'\n'/$'\n'# }"
+	echo "not ok $n style.userspace_c"
 	failed=1
 fi
 exit $failed

@@ -51,8 +51,8 @@ start=$SECONDS
 rm -rf "$work"
 mkdir -p "$work" "$bin"
 
-echo "  GUEST   initramfs: helpers (nitro-init vsock-echo vsock-xfer)"
-for prog in nitro-init vsock-echo vsock-xfer; do
+echo "  GUEST   initramfs: helpers (nitro-init vsock-echo vsock-xfer vsock-rebind)"
+for prog in nitro-init vsock-echo vsock-xfer vsock-rebind; do
 	gcc -static -s -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-o "$bin/$prog" "$here/$prog.c" "$here/vsock-util.c"
 done
@@ -91,7 +91,7 @@ list=$work/initramfs.list
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $bin/nitro-init 0755 0 0"
 	echo "file /bin/busybox $busybox 0755 0 0"
-	for prog in vsock-echo vsock-xfer vsock_test vsock_perf; do
+	for prog in vsock-echo vsock-xfer vsock-rebind vsock_test vsock_perf; do
 		echo "file /bin/$prog $bin/$prog 0755 0 0"
 	done
 	"$busybox" --list-full | grep / | grep -vx 'bin/busybox' |

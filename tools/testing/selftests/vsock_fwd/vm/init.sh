@@ -47,7 +47,7 @@ rmdir /dev/.out /dev/.top
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ip link set lo up 2>/dev/null
 hostname vsockfwd-vm
-cd "$TOP"
+cd "$TOP" || exit 1
 module=$TOP/tools/testing/selftests/vsock_fwd/vm/module.sh
 
 finish() {
@@ -66,6 +66,7 @@ kernel_complained() {
 	return 1
 }
 
+# shellcheck disable=SC2153 # MODULE is from the env file, not a typo of module
 if [ "$MODULE" != none ] && ! "$module" load "$MODULE"; then
 	echo "vm: loading module '$MODULE' failed" > /dev/console
 	finish 125

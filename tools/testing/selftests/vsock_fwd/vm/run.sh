@@ -89,7 +89,7 @@ cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
 cmdline+=" vsockfwd.init=$here/init.sh${append:+ $append}"
 
 if [ $icount = 1 ]; then
-	accel=(-machine q35 -accel tcg,thread=single -icount shift=0,sleep=off)
+	accel=(-machine q35 -accel "tcg,thread=single" -icount "shift=0,sleep=off")
 else
 	accel=(-machine "q35,accel=${ACCEL:-tcg}")
 fi
@@ -98,9 +98,9 @@ qemu=(qemu-system-x86_64
 	-no-reboot -nodefaults -display none -monitor none
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-fsdev "local,id=root,path=/,readonly=on,security_model=none,multidevs=remap"
-	-device virtio-9p-pci,fsdev=root,mount_tag=hostroot
+	-device "virtio-9p-pci,fsdev=root,mount_tag=hostroot"
 	-fsdev "local,id=out,path=$out,security_model=none"
-	-device virtio-9p-pci,fsdev=out,mount_tag=out
+	-device "virtio-9p-pci,fsdev=out,mount_tag=out"
 	-device virtio-rng-pci)
 
 if [ $interactive = 1 ]; then
