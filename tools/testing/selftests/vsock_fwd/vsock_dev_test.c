@@ -669,7 +669,7 @@ TEST_F_TIMEOUT(guest, reply_throttling, 120)
 			break;
 	}
 	TH_LOG("paused after %u of %u packets", sent, f.count);
-	EXPECT_EQ(3 * FG_RING, sent);
+	EXPECT_EQ(3U * FG_RING, sent);
 	EXPECT_EQ(sent, fg_flood_wait_stall(&f, 1000, 60000));
 
 	fg_pause_rx(self->g, false);
