@@ -879,10 +879,17 @@ static int cmd_heartbeat(int argc, char **argv)
 		close(lfd);
 		return EXIT_SYSTEM;
 	}
-	if (!json) {
+	/* Scripts and service managers wait for this: the parent is ready. */
+	if (json) {
+		jobj(NULL);
+		jstr("event", "listening");
+		ju64("port", addr.svm_port);
+		jobj_end();
+		jdone();
+	} else {
 		printf("listening on vsock port %u\n", addr.svm_port);
-		fflush(stdout);
 	}
+	fflush(stdout);
 
 	while (!count || served < count) {
 		struct sockaddr_vm peer = {};
