@@ -6,8 +6,8 @@
 # Prints TAP. Needs tools/vsock-fwd/vsock-fwd and, in build/selftests,
 # fwd_nl_guests and fwd_nl_raw (fake guests and raw netlink), and jq and
 # setpriv.
-set -u
 # shellcheck disable=SC2317 # helpers run through check()
+set -u
 
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
 cd "$top" || exit 1
@@ -82,6 +82,7 @@ grepq() { grep -q -- "$1" "$2" || { echo "no '$1' in: $(head -c 300 "$2")"; retu
 guest_pid=
 guest_start() { # ARGS...
 	coproc GUEST { exec "$guests" "$@" 2>&1; }
+	# shellcheck disable=SC2153 # GUEST_PID is set by coproc GUEST
 	guest_pid=$GUEST_PID
 	local line
 	read -r -t 120 -u "${GUEST[0]}" line
@@ -93,17 +94,15 @@ guest_cmd() { # CMD: prints the answer
 	read -r -t 30 -u "${GUEST[0]}" line
 	echo "$line"
 }
-# guest_hb CID PORT: the heartbeat, retried while the parent that was just
-# started in the background may not listen yet.
-guest_hb() {
-	local ans tries=0
-	while :; do
-		ans=$(guest_cmd "hb $1 $2")
-		[ "$ans" = "err ECONNRESET" ] && [ $tries -lt 25 ] || break
-		tries=$((tries + 1))
-		sleep 0.2
+# hb_listening FILE: wait until the vsock-fwd heartbeat writing FILE
+# listens (its first line), so that the enclave's heartbeat can reach it.
+hb_listening() {
+	for _ in $(seq 300); do
+		grep -q listening "$1" 2> /dev/null && return 0
+		sleep 0.1
 	done
-	echo "$ans"
+	echo "# vsock-fwd heartbeat never listened: $(head -c 200 "$1")"
+	return 1
 }
 guest_stop() {
 	[ -n "$guest_pid" ] || return 0
@@ -201,15 +200,17 @@ finish unprivileged_show_not_change
 # 6. heartbeat answers the fake enclave at CID 3 (the rule sends it here).
 "$tool" -j heartbeat 9000 count 1 > "$tmp/hb" 2>&1 &
 hb=$!
-ans=$(guest_hb 3 9000)
+hb_listening "$tmp/hb"
+ans=$(guest_cmd "hb 3 9000")
 check "enclave got 0xB7 back [$ans]" test "$ans" = ok
 check "heartbeat exits 0" wait $hb
-check "logged the enclave" jqt "$tmp/hb" '.event == "heartbeat" and .cid == 10 and .ok == true'
+check "logged the enclave" jqs "$tmp/hb" '.[0].event == "listening" and .[0].port == 9000 and .[1].event == "heartbeat" and .[1].cid == 10 and .[1].ok == true'
 finish heartbeat_answers_enclave
 
 # 7. Rules change a live device's forwarding, shown by traffic.
 "$tool" heartbeat 9000 > "$tmp/hb2" 2>&1 &
 hb=$!
+hb_listening "$tmp/hb2"
 before=$("$tool" -j show 10 | jq '.[0].stats.out_pkts')
 check "del" rc 0 "$tool" del 10
 ans=$(guest_cmd "connect 3 9000")
@@ -217,7 +218,7 @@ check "no forward: parent unreachable [$ans]" test "${ans%% *}" = err
 "$tool" -j show 10 > "$tmp/show.json"
 check "forward off" jqt "$tmp/show.json" '.[0].forward == null'
 check "set on live device" rc 0 "$tool" set 10 parent 2
-ans=$(guest_hb 3 9000)
+ans=$(guest_cmd "hb 3 9000")
 check "forward: parent answers [$ans]" test "$ans" = ok
 "$tool" -j show 10 > "$tmp/show.json"
 check "counted out" jqt "$tmp/show.json" ".[0].stats.out_pkts > $before"

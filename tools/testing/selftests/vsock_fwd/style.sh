@@ -61,8 +61,8 @@ else
 	failed=1
 fi
 
-# Userspace C: every .c outside the kernel module, its test modules and
-# build/, with gnu11 and this warning profile as errors. Not
+# Userspace C: every .c outside the kernel module, its test modules, what
+# Kbuild generates for them (*.mod.c) and build/, with gnu11 and this warning profile as errors. Not
 # -Wmissing-prototypes: kselftest_harness.h defines global functions. Not
 # unused-parameter (library callbacks) nor clobbered (the harness's
 # setjmp).
@@ -73,7 +73,8 @@ cflags=(-fsyntax-only -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wundef
 	-Itools/testing/selftests/vsock_fwd -Iinclude/uapi
 	-I"$ksrc/tools/testing/selftests")
 mapfile -t csrc < <(find . -path ./build -prune -o -path ./drivers -prune -o \
-	-path ./tools/testing/selftests/vsock_fwd/vm/warn -prune -o -type f -name '*.c' -print | sort)
+	-path ./tools/testing/selftests/vsock_fwd/vm/warn -prune -o \
+	-name '*.mod.c' -prune -o -type f -name '*.c' -print | sort)
 # shellcheck disable=SC2207 # pkg-config prints words
 cflags+=($(pkg-config --cflags libnl-genl-3.0))
 out=
