@@ -28,6 +28,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
+#include "compat/compat.h"
 #include "vsock_fwd.h"
 #include "vsock_fwd_netlink.h"
 
@@ -366,7 +367,7 @@ static int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
 	};
 	int err;
 
-	NL_ASSERT_DUMP_CTX_FITS(struct vsock_fwd_dev_dump);
+	NL_ASSERT_CTX_FITS(struct vsock_fwd_dev_dump);
 
 	err = vsock_fwd_walk_devs(&list.walk);
 	if (err)
