@@ -551,7 +551,7 @@ static int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb,
 	err = vsock_fwd_apply_rule(cid, &rule->fwd);
 	if (err == -EPERM) {
 		NL_SET_ERR_MSG_FMT(info->extack,
-				   "the device with guest CID %u was opened without CAP_NET_ADMIN: no guest target for it",
+				   "guest CID %u: device opened without CAP_NET_ADMIN, no guest target",
 				   cid);
 		goto restore_old_rule;
 	}
