@@ -45,7 +45,8 @@ fetch() {
 	mkdir -p "$dir.dl" "$dir"
 	cd "$dir.dl"
 	if apt apt-cache madison "linux-source-$series" 2>/dev/null |
-	   awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | grep -qxF "$debver"; then
+	   awk -F'|' '$3 ~ / Packages$/ { gsub(/ /, "", $2); print $2 }' |
+	   grep -qxF "$debver"; then
 		apt apt-get -qq download "linux-source-$series=$debver" >&2 || return 1
 		dpkg-deb --fsys-tarfile linux-source-"$series"_*.deb |
 			tar -xO --wildcards "./usr/src/linux-source-$series.tar.*" |
