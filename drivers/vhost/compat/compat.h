@@ -9,6 +9,8 @@
 #define _VHOST_VSOCK_FWD_COMPAT_H
 
 #include <linux/netlink.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
 #include <linux/virtio_vsock.h>
 #include <net/af_vsock.h>
 #include <net/net_namespace.h>
@@ -47,7 +49,14 @@ static inline bool vsock_net_check_mode(struct net *ns0, struct net *ns1)
 	return true;
 }
 
-#define virtio_transport_recv_pkt(t, skb, net) virtio_transport_recv_pkt(t, skb)
+static inline void
+compat_virtio_transport_recv_pkt(struct virtio_transport *t,
+				 struct sk_buff *skb, struct net *net)
+{
+	virtio_transport_recv_pkt(t, skb);
+}
+
+#define virtio_transport_recv_pkt compat_virtio_transport_recv_pkt
 #else
 /* A device belongs to the network namespace of its opener. */
 static inline struct net *vsock_fwd_get_net(void)
