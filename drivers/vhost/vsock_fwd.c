@@ -8,9 +8,10 @@
  * another guest, its target, and sees every packet from the target as coming
  * from the alias. See Documentation/virt/vsock-fwd.rst.
  *
- * Every packet a guest sends is routed by vsock_fwd_route_tx(), every packet
- * the host sends to a guest by vsock_fwd_route_from_host(): these two are
- * the whole forwarding policy.
+ * The device is upstream's, with the same names where the code is the same;
+ * the forwarding policy is in vsock_fwd_route.c. The device calls it on
+ * every packet a guest sends (vsock_fwd_route_tx()) and on every packet the
+ * host sends to a guest (vsock_fwd_route_from_host()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,12 +21,10 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/percpu.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
-#include <linux/u64_stats_sync.h>
 #include <linux/vhost.h>
 #include <linux/vhost_fwd.h>
 #include <linux/virtio_vsock.h>
@@ -82,6 +81,8 @@ enum {
  *	it a guest target
  * @net: network namespace of the opener, where its CID lives; NULL on
  *	kernels whose vsock has no namespaces
+ * @users: the open file, and each packet charged to the budget of its pair
+ *	with its guest parent
  * @owner: thread group that called VHOST_SET_OWNER, NULL before
  * @owner_comm: its command name then
  */
@@ -108,6 +109,7 @@ struct vhost_vsock {
 	/* Set at open. */
 	bool opener_admin;
 	struct net *net;
+	refcount_t users;
 
 	/* Set once under vsock_fwd_mutex, read under it; put at release. */
 	struct pid *owner;
@@ -183,8 +185,23 @@ void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
 
 static void vhost_vsock_free(struct vhost_vsock *vsock)
 {
-	vsock_fwd_node_destroy(&vsock->fwd);
+	vsock_fwd_node_free(&vsock->fwd);
+	vsock_fwd_put_net(vsock->net);
 	kvfree(vsock);
+}
+
+/* For the policy: packets charged to a guest's pair keep its device. */
+void vsock_fwd_node_hold(struct vsock_fwd_node *node)
+{
+	refcount_inc(&vsock_fwd_of(node)->users);
+}
+
+void vsock_fwd_node_put(struct vsock_fwd_node *node)
+{
+	struct vhost_vsock *vsock = vsock_fwd_of(node);
+
+	if (refcount_dec_and_test(&vsock->users))
+		vhost_vsock_free(vsock);
 }
 
 /* ---- host and other guests to this guest: the RX ring ---- */
@@ -983,8 +1000,10 @@ static int vhost_vsock_set_cid(struct vhost_vsock *vsock, u64 guest_cid)
 	}
 
 	if (old_cid) {
-		vsock_fwd_cid_leaving(node, false);
 		hash_del_rcu(&vsock->hash);
+		/* Nobody opens a connection with the old CID after this. */
+		synchronize_rcu();
+		vsock_fwd_cid_left(node, old_cid, false);
 	}
 	WRITE_ONCE(node->guest_cid, guest_cid);
 	hash_add_rcu(vsock_fwd_table, &vsock->hash, guest_cid);
@@ -1215,6 +1234,7 @@ static int vhost_vsock_dev_open(struct inode *inode, struct file *file)
 
 	atomic_set(&vsock->queued_replies, 0);
 	vsock->net = vsock_fwd_get_net();
+	refcount_set(&vsock->users, 1);
 	vsock->opener_admin = file_ns_capable(file, &init_user_ns,
 					      CAP_NET_ADMIN);
 
@@ -1231,7 +1251,8 @@ static int vhost_vsock_dev_open(struct inode *inode, struct file *file)
 	return 0;
 
 err_destroy_node:
-	vsock_fwd_node_destroy(&vsock->fwd);
+	vsock_fwd_node_release(&vsock->fwd);
+	vsock_fwd_node_free(&vsock->fwd);
 err_free_dev:
 	kvfree(vsock);
 	return ret;
@@ -1241,10 +1262,22 @@ static int vhost_vsock_dev_release(struct inode *inode, struct file *file)
 {
 	struct vhost_vsock *vsock = file->private_data;
 
+	/*
+	 * Cannot fail without the owner check. Nothing the guest sends is
+	 * routed after this, so no connection opens behind the resets.
+	 */
+	vhost_vsock_stop(vsock, false);
+	vhost_dev_flush(&vsock->dev);
+
 	mutex_lock(&vsock_fwd_mutex);
 	if (vsock->fwd.guest_cid) {
-		vsock_fwd_cid_leaving(&vsock->fwd, true);
 		hash_del_rcu(&vsock->hash);
+		/*
+		 * Nobody finds us, so nobody queues to us or opens a
+		 * connection with us, once these readers are gone.
+		 */
+		synchronize_rcu();
+		vsock_fwd_cid_left(&vsock->fwd, vsock->fwd.guest_cid, true);
 		vsock_fwd_notify_dev(vsock, VSOCK_FWD_CMD_DEV_DEL,
 				     vsock->fwd.guest_cid);
 	}
@@ -1252,16 +1285,10 @@ static int vhost_vsock_dev_release(struct inode *inode, struct file *file)
 	vsock->owner = NULL;
 	mutex_unlock(&vsock_fwd_mutex);
 
-	/* Nobody finds us, so nobody queues to us, once these readers are gone. */
-	synchronize_rcu();
-
 	/* Scanning every socket is slow, but release is rare. */
 	vsock_for_each_connected_socket(&vhost_transport.transport,
 					vhost_vsock_reset_orphans);
 
-	/* Cannot fail without the owner check. */
-	vhost_vsock_stop(vsock, false);
-	vhost_dev_flush(&vsock->dev);
 	vhost_dev_stop(&vsock->dev);
 
 	/* Uncharges what other guests queued to us. */
@@ -1269,8 +1296,9 @@ static int vhost_vsock_dev_release(struct inode *inode, struct file *file)
 
 	vhost_dev_cleanup(&vsock->dev);
 	kfree(vsock->dev.vqs);
-	vsock_fwd_put_net(vsock->net);
-	vhost_vsock_free(vsock);
+	vsock_fwd_node_release(&vsock->fwd);
+	/* Our packets still queued to our parent keep the rest alive. */
+	vsock_fwd_node_put(&vsock->fwd);
 	return 0;
 }
 

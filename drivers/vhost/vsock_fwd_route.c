@@ -20,10 +20,11 @@
  *   connection is shut down both ways, only its RST may still pass. Any
  *   other packet between the two is dropped and counted, and answered with
  *   an RST unless it is one, so that its stream does not hang.
- * - No guest stalls another. Packets from other guests are charged to the
- *   receiving device, up to VSOCK_FWD_RX_BUDGET; beyond it the receiver
- *   loses the connection the packet belongs to (its sender gets an RST),
- *   and the sender's TX never waits for it.
+ * - No guest stalls another. The packets one end of a pair has waiting in
+ *   the other's RX queue are charged to the pair, each direction up to
+ *   VSOCK_FWD_RX_BUDGET; beyond it the receiver loses the connection the
+ *   packet belongs to (its sender gets an RST). The sender's TX never
+ *   waits for it, and a parent's other children keep their own budgets.
  * - When either end goes away, or the forward changes, every connection
  *   between the two is reset at both ends at once.
  */
@@ -39,9 +40,10 @@
 #include "vsock_fwd_route.h"
 
 /*
- * Truesize of the packets from other guests that may wait in one guest's RX
- * queue: 16 default credit windows of 256 KiB in 64 KiB packets (128 KiB of
- * truesize each). A guest that reads its RX ring never comes near it.
+ * Truesize of the packets one end of a child/parent pair may have waiting
+ * in the other's RX queue: 16 default credit windows of 256 KiB in 64 KiB
+ * packets (128 KiB of truesize each). A guest that reads its RX ring never
+ * comes near it.
  */
 #define VSOCK_FWD_RX_BUDGET	(8 << 20)
 
@@ -92,13 +94,14 @@ static const struct rhashtable_params vsock_fwd_conn_params = {
  * struct vsock_fwd_skb_cb - control block of a packet queued to a guest by
  *	another guest
  * @vsock: the virtio-vsock control block, which must come first
- * @charged: node whose &vsock_fwd_node.rx_charged counts this packet. The
- *	node outlives the packet: its device purges its RX queue before it
- *	is freed, and nobody can queue to it any more by then.
+ * @budget: the &vsock_fwd_node.up_charged or .down_charged this packet is
+ *	counted in
+ * @pair: the child whose @budget it is; the packet holds a reference on it
  */
 struct vsock_fwd_skb_cb {
 	struct virtio_vsock_skb_cb vsock;
-	struct vsock_fwd_node *charged;
+	atomic_t *budget;
+	struct vsock_fwd_node *pair;
 };
 
 #define VSOCK_FWD_SKB_CB(skb) ((struct vsock_fwd_skb_cb *)((skb)->cb))
@@ -147,28 +150,45 @@ struct sk_buff *vsock_fwd_alloc_rst(u32 src_cid, u32 src_port, u32 dst_cid,
 
 /* ---- the receive budget of packets from other guests ---- */
 
+/* A packet between two guests leaves its receiver's queue. */
 static void vsock_fwd_uncharge(struct sk_buff *skb)
 {
-	atomic_sub(skb->truesize, &VSOCK_FWD_SKB_CB(skb)->charged->rx_charged);
+	struct vsock_fwd_skb_cb *cb = VSOCK_FWD_SKB_CB(skb);
+
+	atomic_sub(skb->truesize, cb->budget);
+	vsock_fwd_node_put(cb->pair);
 }
 
-/* Charge @skb to @node's budget; false if it does not fit. */
-static bool vsock_fwd_charge(struct vsock_fwd_node *node, struct sk_buff *skb)
+/*
+ * Charge @skb, going to @to, to the budget of @child's pair in its
+ * direction; false, counted as @to's overrun, if it does not fit.
+ */
+static bool vsock_fwd_charge(struct vsock_fwd_node *to,
+			     struct vsock_fwd_node *child, bool up,
+			     struct sk_buff *skb)
 {
-	if (atomic_add_return(skb->truesize, &node->rx_charged) >
-	    VSOCK_FWD_RX_BUDGET) {
-		atomic_sub(skb->truesize, &node->rx_charged);
-		vsock_fwd_count(node, VSOCK_FWD_STAT_OVERRUN, skb->len);
+	atomic_t *budget = up ? &child->up_charged : &child->down_charged;
+
+	if (atomic_add_return(skb->truesize, budget) > VSOCK_FWD_RX_BUDGET) {
+		atomic_sub(skb->truesize, budget);
+		vsock_fwd_count(to, VSOCK_FWD_STAT_OVERRUN, skb->len);
 		return false;
 	}
-	VSOCK_FWD_SKB_CB(skb)->charged = node;
+	VSOCK_FWD_SKB_CB(skb)->budget = budget;
+	VSOCK_FWD_SKB_CB(skb)->pair = child;
+	vsock_fwd_node_hold(child);
 	skb->destructor = vsock_fwd_uncharge;
 	return true;
 }
 
-/* Queue a reset we make up to a guest, within its budget. Under RCU. */
-static void vsock_fwd_send_rst(struct vsock_fwd_node *to, u32 src_cid,
-			       u32 src_port, u32 dst_port, u16 type)
+/*
+ * Queue a reset we make up to one end of @child's pair, @up for the
+ * parent, within the pair's budget. Under RCU.
+ */
+static void vsock_fwd_send_rst(struct vsock_fwd_node *to,
+			       struct vsock_fwd_node *child, bool up,
+			       u32 src_cid, u32 src_port, u32 dst_port,
+			       u16 type)
 {
 	struct sk_buff *skb;
 
@@ -176,7 +196,7 @@ static void vsock_fwd_send_rst(struct vsock_fwd_node *to, u32 src_cid,
 				  type, GFP_ATOMIC);
 	if (!skb)
 		return;
-	if (!vsock_fwd_charge(to, skb)) {
+	if (!vsock_fwd_charge(to, child, up, skb)) {
 		kfree_skb(skb);
 		return;
 	}
@@ -262,11 +282,14 @@ static bool vsock_fwd_conn_closed(const struct vsock_fwd_conn *conn)
 
 /*
  * End every connection of @child with its parent: the child gets a reset
- * from @alias unless it is 0, and @parent, unless NULL, one from the child.
- * Under vsock_fwd_mutex, which keeps both nodes alive.
+ * from @alias unless it is 0, and @parent, unless NULL, one from
+ * @child_cid, the CID the parent knows the child by. Under vsock_fwd_mutex,
+ * which keeps both nodes alive, and after a grace period since either end
+ * of the connections could be found by the fast path, so that no new one
+ * is opened behind the walk.
  */
-static void vsock_fwd_conns_reset(struct vsock_fwd_node *child, u32 alias,
-				  struct vsock_fwd_node *parent)
+static void vsock_fwd_conns_reset(struct vsock_fwd_node *child, u32 child_cid,
+				  u32 alias, struct vsock_fwd_node *parent)
 {
 	struct rhashtable_iter iter;
 	struct vsock_fwd_conn *conn;
@@ -281,10 +304,11 @@ static void vsock_fwd_conns_reset(struct vsock_fwd_node *child, u32 alias,
 		if (!vsock_fwd_conn_remove(child, conn))
 			continue;
 		if (alias)
-			vsock_fwd_send_rst(child, alias, conn->key.peer_port,
+			vsock_fwd_send_rst(child, child, false, alias,
+					   conn->key.peer_port,
 					   conn->key.port, conn->type);
 		if (parent)
-			vsock_fwd_send_rst(parent, child->guest_cid,
+			vsock_fwd_send_rst(parent, child, true, child_cid,
 					   conn->key.port, conn->key.peer_port,
 					   conn->type);
 	}
@@ -293,13 +317,13 @@ static void vsock_fwd_conns_reset(struct vsock_fwd_node *child, u32 alias,
 }
 
 /*
- * A packet between @child and its parent: let it through if it belongs to
- * a connection opened through the forward (or opens one), and charge it to
- * the receiver. Under RCU.
+ * A packet between @child, which knows its parent as @alias, and that
+ * parent: let it through if it belongs to a connection opened through the
+ * forward (or opens one), and charge it to the pair. Under RCU.
  */
 static enum vsock_fwd_verdict
 vsock_fwd_track(struct vsock_fwd_node *child, struct vsock_fwd_node *parent,
-		struct sk_buff *skb, bool from_child,
+		u32 alias, struct sk_buff *skb, bool from_child,
 		struct vsock_fwd_node **peerp)
 {
 	struct vsock_fwd_node *to = from_child ? parent : child;
@@ -314,6 +338,7 @@ vsock_fwd_track(struct vsock_fwd_node *child, struct vsock_fwd_node *parent,
 		.peer_port = from_child ? dst_port : src_port,
 	};
 	struct vsock_fwd_conn *conn;
+	struct sk_buff *rst;
 	unsigned int shut;
 
 	if (op == VIRTIO_VSOCK_OP_REQUEST) {
@@ -348,12 +373,22 @@ vsock_fwd_track(struct vsock_fwd_node *child, struct vsock_fwd_node *parent,
 		}
 	}
 
-	if (!vsock_fwd_charge(to, skb)) {
-		/* The receiver does not drain: it loses this connection. */
-		if (op != VIRTIO_VSOCK_OP_RST &&
-		    vsock_fwd_conn_remove(child, conn))
-			return VSOCK_FWD_RESET;
-		return VSOCK_FWD_DROP;
+	if (!vsock_fwd_charge(to, child, from_child, skb)) {
+		/*
+		 * The receiver does not drain: it loses this connection. The
+		 * sender gets a reset as a reply; the receiver one beyond the
+		 * budget, which costs at most one per connection whose
+		 * REQUEST the budget took, so it stays bounded.
+		 */
+		if (op == VIRTIO_VSOCK_OP_RST ||
+		    !vsock_fwd_conn_remove(child, conn))
+			return VSOCK_FWD_DROP;
+		rst = vsock_fwd_alloc_rst(from_child ? child->guest_cid : alias,
+					  src_port, to->guest_cid, dst_port,
+					  type, GFP_ATOMIC);
+		if (rst)
+			vsock_fwd_node_queue(to, rst);
+		return VSOCK_FWD_RESET;
 	}
 
 	vsock_fwd_count(child, from_child ? VSOCK_FWD_STAT_OUT :
@@ -422,7 +457,8 @@ enum vsock_fwd_verdict vsock_fwd_route_tx(struct vsock_fwd_node *node,
 			vsock_fwd_count(node, VSOCK_FWD_STAT_REFUSED, skb->len);
 			return VSOCK_FWD_RESET;
 		}
-		verdict = vsock_fwd_track(node, peer, skb, true, peerp);
+		verdict = vsock_fwd_track(node, peer, rt->alias, skb, true,
+					  peerp);
 		/* Rewritten only now: a reset must come from the alias. */
 		if (verdict == VSOCK_FWD_GUEST)
 			hdr->dst_cid = cpu_to_le64(rt->target);
@@ -463,7 +499,8 @@ enum vsock_fwd_verdict vsock_fwd_route_tx(struct vsock_fwd_node *node,
 		vsock_fwd_count(peer, VSOCK_FWD_STAT_UNREACHABLE, skb->len);
 		return VSOCK_FWD_RESET;
 	}
-	verdict = vsock_fwd_track(peer, node, skb, false, peerp);
+	verdict = vsock_fwd_track(peer, node, peer_rt->alias, skb, false,
+				  peerp);
 	if (verdict == VSOCK_FWD_GUEST)
 		hdr->src_cid = cpu_to_le64(peer_rt->alias);
 	return verdict;
@@ -561,12 +598,18 @@ static int vsock_fwd_set_route(struct vsock_fwd_node *node,
 	rt->stale_alias = old->alias != rt->alias ? old->alias :
 			  old->stale_alias;
 	rcu_assign_pointer(node->route, rt);
+	/*
+	 * What the old route carried is reset below; wait until no packet
+	 * is routed by it any more, so that nothing opens behind the reset.
+	 */
+	if (old->target)
+		synchronize_rcu();
 
 	if (node->guest_cid && old->target == VMADDR_CID_HOST &&
 	    (rt->target != VMADDR_CID_HOST || rt->alias != old->alias))
 		vsock_fwd_reset_host_streams(node, old->alias);
 	if (old->target != rt->target || old->alias != rt->alias)
-		vsock_fwd_conns_reset(node, old->alias,
+		vsock_fwd_conns_reset(node, node->guest_cid, old->alias,
 				      vsock_fwd_parent(node, old));
 
 	kfree_rcu(old, rcu);
@@ -621,6 +664,7 @@ void vsock_fwd_get_forward(struct vsock_fwd_node *node,
 
 struct vsock_fwd_children_reset {
 	struct vsock_fwd_node *parent;
+	u32 parent_cid;
 	bool rst_parent;
 };
 
@@ -629,20 +673,23 @@ static void vsock_fwd_reset_child(struct vsock_fwd_node *child, void *arg)
 	const struct vsock_fwd_children_reset *r = arg;
 	const struct vsock_fwd_route *rt = vsock_fwd_route_locked(child);
 
-	if (child != r->parent && rt->target == r->parent->guest_cid)
-		vsock_fwd_conns_reset(child, rt->alias,
+	if (child != r->parent && rt->target == r->parent_cid)
+		vsock_fwd_conns_reset(child, child->guest_cid, rt->alias,
 				      r->rst_parent ? r->parent : NULL);
 }
 
 /*
- * End the connections of every child of @parent at the child's end, and at
- * @parent's too if @rst_parent. Under vsock_fwd_mutex.
+ * End the connections of every child of @parent, which has @parent_cid,
+ * at the child's end, and at @parent's too if @rst_parent. Under
+ * vsock_fwd_mutex, after a grace period since the fast path could last
+ * find @parent as a parent.
  */
 static void vsock_fwd_reset_children(struct vsock_fwd_node *parent,
-				     bool rst_parent)
+				     u32 parent_cid, bool rst_parent)
 {
 	struct vsock_fwd_children_reset r = {
 		.parent = parent,
+		.parent_cid = parent_cid,
 		.rst_parent = rst_parent,
 	};
 
@@ -668,33 +715,35 @@ int vsock_fwd_set_parent_flags(struct vsock_fwd_node *node, u32 flags)
 	if (flags == node->parent_flags)
 		return 0;
 	WRITE_ONCE(node->parent_flags, flags);
-	if (node->guest_cid && !(flags & VHOST_VSOCK_PARENT_F_ACCEPT))
-		vsock_fwd_reset_children(node, true);
+	if (node->guest_cid && !(flags & VHOST_VSOCK_PARENT_F_ACCEPT)) {
+		synchronize_rcu();
+		vsock_fwd_reset_children(node, node->guest_cid, true);
+	}
 	vsock_fwd_node_changed(node);
 	return 0;
 }
 
 /**
- * vsock_fwd_cid_leaving() - a device gives up its guest CID
- * @node: the device's node, still found by its CID
- * @gone: the device is closing, so nothing can be queued to it any more
+ * vsock_fwd_cid_left() - a device gave up its guest CID
+ * @node: the device's node, no longer found by @cid
+ * @cid: the CID it had
+ * @gone: the device is closing: it gets no resets itself
  *
  * Every connection between the guest and its guest parent or its children
- * ends at both ends: the other end's sockets are connected to this CID.
+ * ends at both ends: the other end's sockets are connected to @cid.
  *
- * Context: under vsock_fwd_mutex.
+ * Context: under vsock_fwd_mutex, after a grace period since @node could
+ * be found by @cid.
  */
-void vsock_fwd_cid_leaving(struct vsock_fwd_node *node, bool gone)
+void vsock_fwd_cid_left(struct vsock_fwd_node *node, u32 cid, bool gone)
 {
 	const struct vsock_fwd_route *rt = vsock_fwd_route_locked(node);
 
 	lockdep_assert_held(&vsock_fwd_mutex);
 
-	if (!node->guest_cid)
-		return;
-	vsock_fwd_conns_reset(node, gone ? 0 : rt->alias,
+	vsock_fwd_conns_reset(node, cid, gone ? 0 : rt->alias,
 			      vsock_fwd_parent(node, rt));
-	vsock_fwd_reset_children(node, !gone);
+	vsock_fwd_reset_children(node, cid, !gone);
 }
 
 /**
@@ -741,12 +790,25 @@ static void vsock_fwd_conn_free(void *ptr, void *arg)
 }
 
 /**
- * vsock_fwd_node_destroy() - free the forwarding state of a closed device
- * @node: no longer found by anyone
+ * vsock_fwd_node_release() - drop the connection table of a closing device
+ * @node: no longer found by anyone, its connections reset, its TX stopped
+ *
+ * Context: process.
  */
-void vsock_fwd_node_destroy(struct vsock_fwd_node *node)
+void vsock_fwd_node_release(struct vsock_fwd_node *node)
 {
 	rhashtable_free_and_destroy(&node->conns, vsock_fwd_conn_free, NULL);
+}
+
+/**
+ * vsock_fwd_node_free() - free the rest, once the last packet charged to
+ *	the device's pair has left its queue
+ * @node: released
+ *
+ * Context: any but hard IRQ: packet destructors call it.
+ */
+void vsock_fwd_node_free(struct vsock_fwd_node *node)
+{
 	kfree(rcu_dereference_protected(node->route, true));
 	free_percpu(node->stats);
 }

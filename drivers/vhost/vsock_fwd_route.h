@@ -65,8 +65,9 @@ struct vsock_fwd_pcpu_stats {
  * @conns: connections between this guest and its guest target (&struct
  *	vsock_fwd_conn), keyed by both ends' ports. Only a child has any.
  * @nr_conns: entries in @conns; at most the max_conns module parameter
- * @rx_charged: truesize of the packets from other guests waiting in this
- *	device's RX queue, at most VSOCK_FWD_RX_BUDGET
+ * @up_charged: truesize of this guest's packets waiting in its guest
+ *	parent's RX queue, at most VSOCK_FWD_RX_BUDGET
+ * @down_charged: the same for the parent's packets in this guest's queue
  * @stats: the counters, per CPU
  */
 struct vsock_fwd_node {
@@ -83,7 +84,8 @@ struct vsock_fwd_node {
 	/* Atomic: both ends' TX workers open and end connections. */
 	atomic_t nr_conns;
 	/* Atomic: charged by senders' TX workers, uncharged as packets leave. */
-	atomic_t rx_charged;
+	atomic_t up_charged;
+	atomic_t down_charged;
 	/* Each CPU updates its own, readers sum them. */
 	struct vsock_fwd_pcpu_stats __percpu *stats;
 };
@@ -94,7 +96,7 @@ struct vsock_fwd_node {
  *	packets
  * @VSOCK_FWD_HOST: deliver it to host sockets
  * @VSOCK_FWD_GUEST: queue it to the guest vsock_fwd_route_tx() named; it is
- *	charged to that guest's receive budget already
+ *	charged to the budget of the pair already
  * @VSOCK_FWD_RESET: drop it and answer with a reset
  */
 enum vsock_fwd_verdict {
@@ -116,10 +118,13 @@ void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias);
 void vsock_fwd_node_changed(struct vsock_fwd_node *node);
 void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
 			 void *arg);
+void vsock_fwd_node_hold(struct vsock_fwd_node *node);
+void vsock_fwd_node_put(struct vsock_fwd_node *node);
 
 /* The policy, in vsock_fwd_route.c. */
 int vsock_fwd_node_init(struct vsock_fwd_node *node);
-void vsock_fwd_node_destroy(struct vsock_fwd_node *node);
+void vsock_fwd_node_release(struct vsock_fwd_node *node);
+void vsock_fwd_node_free(struct vsock_fwd_node *node);
 void vsock_fwd_count(struct vsock_fwd_node *node, enum vsock_fwd_stat stat,
 		     u32 bytes);
 void vsock_fwd_node_fill_info(struct vsock_fwd_node *node,
@@ -137,6 +142,6 @@ int vsock_fwd_change_route(struct vsock_fwd_node *node,
 void vsock_fwd_get_forward(struct vsock_fwd_node *node,
 			   struct vhost_vsock_forward *fwd);
 int vsock_fwd_set_parent_flags(struct vsock_fwd_node *node, u32 flags);
-void vsock_fwd_cid_leaving(struct vsock_fwd_node *node, bool gone);
+void vsock_fwd_cid_left(struct vsock_fwd_node *node, u32 cid, bool gone);
 
 #endif /* _DRIVERS_VHOST_VSOCK_FWD_ROUTE_H */

@@ -70,14 +70,17 @@ guest_start vhostfd --cid $FD_ENC --vhostfd 10 --heartbeat 3 --timeout $GT -- tr
 launcher=()
 hb_check vhostfd $FD_ENC e2e.ioctl_forward_on_vhostfd_heartbeat_to_host
 
-# (c) and (e): a parent VM and its enclave VM. The parent answers the
-# heartbeat with vsock-echo and takes a SEQPACKET transfer from the enclave,
-# then connects into the enclave with a stream. It must be listening before
-# the enclave boots: nitro-init, like the real one, does not retry.
+# (c) and (e): a parent VM, accepted as one, and its enclave VM. The parent
+# answers the heartbeat with vsock-echo and takes a SEQPACKET transfer from
+# the enclave, then connects into the enclave with a stream. It must be
+# listening before the enclave boots: nitro-init, like the real one, does
+# not retry.
 "$tool" set $ENC2 parent $PARENT > "$tmp/set" 2>&1 || echo "# vsock-fwd set: $(cat "$tmp/set")"
 guest_start parent --cid $PARENT --timeout $GT -- \
 	"vsock-echo 9000 & vsock-xfer -s recv 5001 && vsock-xfer -w 120 send $ENC2:5000"
 wait_log "$tmp/parent.log" '^VSOCK-ECHO-LISTENING port=9000' $GT
+# The parent VM's device consents to children (its QEMU runs as root here).
+"$tool" accept $PARENT > "$tmp/accept" 2>&1 || echo "# vsock-fwd accept: $(cat "$tmp/accept")"
 guest_start enclave --cid $ENC2 --heartbeat 3 --timeout $GT -- \
 	'vsock-xfer -s -w 60 send 3:5001 && vsock-xfer recv 5000'
 why=

@@ -117,6 +117,7 @@ struct fg_guest {
 	struct fg_conn *conns;	/* oldest first */
 	struct fg_listener *listeners;
 	uint32_t next_port;
+	unsigned int misaddressed;	/* packets not for g->cid */
 };
 
 /* ---- small helpers ---- */
@@ -577,6 +578,9 @@ static void fg_rx_drain(struct fg_guest *g)
 			p = malloc(sizeof(*p) + plen);
 			if (p) {
 				fg_hdr_from_wire((void *)slot, &p->hdr);
+				if (p->hdr.dst_cid != g->cid)
+					__atomic_add_fetch(&g->misaddressed, 1,
+							   __ATOMIC_RELAXED);
 				if (plen > p->hdr.len)
 					plen = p->hdr.len;
 				p->len = plen;
@@ -744,9 +748,12 @@ static int fg_setup(struct fg_guest *g, const struct fg_config *cfg)
 	g->tx_nfree = FG_RING;
 	fg_vq_publish(&g->vq[FG_RXQ]);
 
-	ret = fg_set_cid(g->fd, cfg->cid);
-	if (ret)
-		return ret;
+	/* CID 0: a device the VMM runs without ever giving it a CID. */
+	if (cfg->cid) {
+		ret = fg_set_cid(g->fd, cfg->cid);
+		if (ret)
+			return ret;
+	}
 	g->cid = cfg->cid;
 	if (!cfg->no_running)
 		ret = fg_set_running(g->fd, 1);
@@ -834,6 +841,11 @@ int fg_start_cid(uint64_t cid, struct fg_guest **gp)
 	struct fg_config cfg = { .cid = cid };
 
 	return fg_start(&cfg, gp);
+}
+
+unsigned int fg_misaddressed(struct fg_guest *g)
+{
+	return __atomic_load_n(&g->misaddressed, __ATOMIC_RELAXED);
 }
 
 uint64_t fg_unique_cid(unsigned int n)
@@ -1637,12 +1649,18 @@ int fg_host_listen(int type, uint32_t *port)
 	return fd;
 }
 
-int fg_host_wait_error(int fd, int timeout_ms)
+int fg_host_wait_readable(int fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms) == 1 ? 0 : -ETIMEDOUT;
+}
+
+int fg_host_wait_error(int fd, int timeout_ms)
+{
 	char byte;
 
-	if (poll(&pfd, 1, timeout_ms) != 1)
+	if (fg_host_wait_readable(fd, timeout_ms))
 		return -ETIMEDOUT;
 	return read(fd, &byte, 1) < 0 ? -errno : 0;
 }

@@ -63,6 +63,7 @@ struct fg_guest;
 struct fg_conn;
 
 struct fg_config {
+	/* 0: never VHOST_VSOCK_SET_GUEST_CID. */
 	uint64_t cid;
 	/* Features to leave out of what the device offers. */
 	uint64_t features_clear;
@@ -106,6 +107,11 @@ void fg_close(struct fg_guest *g);
 /* fg_start() with everything default but the CID. */
 int fg_start_cid(uint64_t cid, struct fg_guest **gp);
 int fg_fd(const struct fg_guest *g);
+/*
+ * Packets the device put in this guest's RX ring addressed to another CID:
+ * always 0 unless the device misroutes.
+ */
+unsigned int fg_misaddressed(struct fg_guest *g);
 uint64_t fg_cid(const struct fg_guest *g);
 uint64_t fg_features(const struct fg_guest *g);
 /*
@@ -281,6 +287,8 @@ int fg_host_listen_on(int type, uint32_t port);
 int fg_host_accept(int lfd, int timeout_ms, uint64_t *peer_cid,
 		   uint32_t *peer_port);
 int fg_host_connect(int type, uint64_t cid, uint32_t port, int timeout_ms);
+/* Wait until a host socket is readable (data, end or error): 0, -ETIMEDOUT. */
+int fg_host_wait_readable(int fd, int timeout_ms);
 /*
  * The error a host socket reports first once it is readable (e.g.
  * -ECONNRESET), 0 if it reads without one, -ETIMEDOUT.

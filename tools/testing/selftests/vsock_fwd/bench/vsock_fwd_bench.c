@@ -258,12 +258,20 @@ static uint32_t a_dst_port(const struct bench_env *env,
 
 static int set_forward(struct bench_env *env, uint64_t target)
 {
+	struct vhost_vsock_parent p = { .flags = VHOST_VSOCK_PARENT_F_ACCEPT };
 	struct vhost_vsock_forward f = {};
+	int ret;
 
 	if (target) {
 		f.alias_cid = ALIAS_CID;
 		f.target_cid = target == TARGET_PARENT ? fg_cid(env->b) :
 			       target;
+	}
+	/* A guest parent consents to its child. */
+	if (target == TARGET_PARENT) {
+		ret = fg_ioctl(fg_fd(env->b), VHOST_VSOCK_SET_PARENT, &p);
+		if (ret)
+			return ret;
 	}
 	return fg_ioctl(fg_fd(env->a), VHOST_VSOCK_SET_FORWARD, &f);
 }
