@@ -78,6 +78,8 @@ for debver in $candidates; do
 		echo "$d"
 		exit 0
 	fi
+	# Mirrors lack some versions: remembered for a day.
+	[ -z "$(find "$d.missing" -mmin -1440 2> /dev/null)" ] || continue
 	echo "  KTREE   linux $debver -> $d" >&2
 	rm -rf "$d"
 	if fetch "$debver" "$d"; then
@@ -86,6 +88,7 @@ for debver in $candidates; do
 	fi
 	echo "  KTREE   linux $debver is not in the archive" >&2
 	rm -rf "$d" "$d.dl"
+	touch "$d.missing"
 done
 if [ -z "$dir" ]; then
 	echo "kernel-tree: no version of kernel $want could be downloaded" >&2
