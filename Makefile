@@ -14,7 +14,11 @@
 #
 # The module is built against Debian's 6.12 test kernel recorded by
 # 'make deps' in build/kver, or against KVER= (an installed kernel's
-# release) or KDIR= (a kernel build tree).
+# release) or KDIR= (a kernel build tree), 6.12 or newer. It needs the
+# kernel's drivers/vhost/vhost.h: from KDIR when that is a full source tree,
+# else from KSRC= (the matching source: Debian's linux-source-*, a distro's
+# source tree, a git checkout), else from Debian's linux-source-X.Y
+# extracted into build/.
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -27,14 +31,24 @@ KDIR ?= /lib/modules/$(KVER)/build
 KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 SRCVER = $(firstword $(subst +, ,$(subst -, ,$(KREL))))
 
-# drivers/vhost/vhost.h: from KDIR when it is a full source tree, else from
-# the matching linux-source package, extracted into build/.
+# The oldest kernel whose APIs the compat layer covers (6.1 would need
+# eleven more, see drivers/vhost/compat/).
+KMIN := 6.12
+
+# KSRC also gives the tools and tests their kernel sources (checkpatch, the
+# kselftest headers, vsock_test, the guest kernel).
+ifneq ($(filter command line environment,$(origin KSRC)),)
+VHOST_SRC = $(KSRC)
+SOURCE_CMD = check
+else
+KSRC = $(BUILD)/linux-$(SRCVER)
+SOURCE_CMD = extract
 ifneq ($(wildcard $(KDIR)/drivers/vhost/vhost.h),)
 VHOST_SRC := $(KDIR)
 else
-VHOST_SRC = $(BUILD)/linux-$(SRCVER)
+VHOST_SRC = $(KSRC)
 endif
-KSRC = $(BUILD)/linux-$(SRCVER)
+endif
 
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
@@ -49,9 +63,13 @@ kdir:
 		echo "error: no test kernel recorded; run 'make deps' first, or give KVER= or KDIR=" >&2; exit 1; fi
 	@if [ ! -f $(KDIR)/Makefile ]; then \
 		echo "error: no kernel build tree at $(KDIR); install linux-headers-$(KVER) (make deps)" >&2; exit 1; fi
+	@if [ -z "$(SRCVER)" ]; then \
+		echo "error: $(KDIR) is not a prepared kernel tree (no include/config/kernel.release); run make modules_prepare there" >&2; exit 1; fi
+	@if ! printf '%s\n' $(KMIN) $(SRCVER) | sort -V -C; then \
+		echo "error: linux $(SRCVER) is too old: vhost_vsock_fwd needs linux $(KMIN) or newer" >&2; exit 1; fi
 
 source: kdir
-	@$(TOP)/scripts/kernel-source.sh $(SRCVER) $(KSRC)
+	@$(TOP)/scripts/kernel-source.sh $(SOURCE_CMD) $(SRCVER) $(KSRC)
 
 module: kdir $(if $(filter $(KDIR),$(VHOST_SRC)),,source)
 	$(KMAKE) modules

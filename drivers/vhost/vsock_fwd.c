@@ -30,9 +30,11 @@
 #include <linux/virtio_vsock.h>
 #include <linux/vmalloc.h>
 #include <net/af_vsock.h>
+#include <net/net_namespace.h>
 #include <net/sock.h>
 
 #include "vhost.h"
+#include "compat/compat.h"
 #include "vsock_fwd.h"
 #include "vsock_fwd_netlink.h"
 #include "vsock_fwd_route.h"
@@ -44,10 +46,22 @@
 /* Packets moved by one run before it yields: bounds small-packet floods. */
 #define VSOCK_FWD_PKT_WEIGHT	256
 
+/* 6.19 made VHOST_FEATURES a list of feature bits. */
+#ifdef VHOST_FEATURES_U64
+static const int vsock_fwd_feature_bits[] = {
+	VHOST_FEATURES,
+	VIRTIO_F_ACCESS_PLATFORM,
+	VIRTIO_VSOCK_F_SEQPACKET,
+};
+
+#define VSOCK_FWD_FEATURES VHOST_FEATURES_U64(vsock_fwd_feature_bits, 0)
+#else
+#define VSOCK_FWD_FEATURES (VHOST_FEATURES |				\
+			    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |		\
+			    BIT_ULL(VIRTIO_VSOCK_F_SEQPACKET))
+#endif
+
 enum {
-	VSOCK_FWD_FEATURES = VHOST_FEATURES |
-			     (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
-			     (1ULL << VIRTIO_VSOCK_F_SEQPACKET),
 	VSOCK_FWD_BACKEND_FEATURES = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2,
 };
 
@@ -65,6 +79,8 @@ enum {
  * @seqpacket_allow: the guest negotiated VIRTIO_VSOCK_F_SEQPACKET
  * @opener_admin: the device was opened with CAP_NET_ADMIN: a rule may give
  *	it a guest target
+ * @net: network namespace of the opener, where its CID lives; NULL on
+ *	kernels whose vsock has no namespaces
  * @users: the open file, and each packet charged to the budget of its pair
  *	with its guest parent
  * @owner: thread group that called VHOST_SET_OWNER, NULL before
@@ -92,6 +108,7 @@ struct vhost_vsock {
 	bool seqpacket_allow;
 	/* Set at open. */
 	bool opener_admin;
+	struct net *net;
 	refcount_t users;
 
 	/* Set once under vsock_fwd_mutex, read under it; put at release. */
@@ -105,19 +122,32 @@ static DEFINE_READ_MOSTLY_HASHTABLE(vsock_fwd_table, 8);
 
 static struct virtio_transport vhost_transport;
 
-/* Caller holds rcu_read_lock() or vsock_fwd_mutex; the device may only be
+/*
+ * The device of @guest_cid as seen from @net, as upstream's vhost finds it.
+ * Caller holds rcu_read_lock() or vsock_fwd_mutex; the device may only be
  * used within that section.
  */
-static struct vhost_vsock *vhost_vsock_get(u32 guest_cid)
+static struct vhost_vsock *vhost_vsock_get(u32 guest_cid, struct net *net)
 {
 	struct vhost_vsock *vsock;
 
 	hash_for_each_possible_rcu(vsock_fwd_table, vsock, hash, guest_cid,
 				   lockdep_is_held(&vsock_fwd_mutex)) {
-		if (vsock->fwd.guest_cid == guest_cid)
+		if (vsock->fwd.guest_cid == guest_cid &&
+		    vsock_net_check_mode(net, vsock->net))
 			return vsock;
 	}
 	return NULL;
+}
+
+/*
+ * The control planes and their rules belong to the initial network
+ * namespace: they see the devices that share its CIDs (7.0's global mode),
+ * and find them by CID as a socket there would.
+ */
+static bool vsock_fwd_ctl_sees(struct vhost_vsock *vsock)
+{
+	return vsock_net_check_mode(&init_net, vsock->net);
 }
 
 static struct vhost_vsock *vsock_fwd_of(struct vsock_fwd_node *node)
@@ -125,12 +155,15 @@ static struct vhost_vsock *vsock_fwd_of(struct vsock_fwd_node *node)
 	return container_of(node, struct vhost_vsock, fwd);
 }
 
-/* For the policy: vhost_vsock_get() by another name. */
-struct vsock_fwd_node *vsock_fwd_node_lookup(u32 guest_cid)
+/* For the policy: the device of @guest_cid in the namespace of @from. */
+struct vsock_fwd_node *vsock_fwd_node_lookup(struct vsock_fwd_node *from,
+					     u32 guest_cid)
 {
-	struct vhost_vsock *vsock = vhost_vsock_get(guest_cid);
+	struct net *net = vsock_fwd_of(from)->net;
+	struct vhost_vsock *vsock = vhost_vsock_get(guest_cid, net);
 
-	return vsock ? &vsock->fwd : NULL;
+	/* Forwards never cross namespaces, global mode or not. */
+	return vsock && net_eq(vsock->net, net) ? &vsock->fwd : NULL;
 }
 
 bool vsock_fwd_node_running(struct vsock_fwd_node *node)
@@ -153,6 +186,7 @@ void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
 static void vhost_vsock_free(struct vhost_vsock *vsock)
 {
 	vsock_fwd_node_free(&vsock->fwd);
+	vsock_fwd_put_net(vsock->net);
 	kvfree(vsock);
 }
 
@@ -377,7 +411,8 @@ static u32 vhost_transport_get_local_cid(void)
 	return VMADDR_CID_HOST;
 }
 
-static int vhost_transport_send_pkt(struct sk_buff *skb)
+/* @net is the namespace of the sending socket. */
+static int vhost_transport_send_pkt(struct sk_buff *skb, struct net *net)
 {
 	struct virtio_vsock_hdr *hdr = virtio_vsock_hdr(skb);
 	struct vhost_vsock *vsock;
@@ -385,7 +420,7 @@ static int vhost_transport_send_pkt(struct sk_buff *skb)
 	int ret = len;
 
 	rcu_read_lock();
-	vsock = vhost_vsock_get(le64_to_cpu(hdr->dst_cid));
+	vsock = vhost_vsock_get(le64_to_cpu(hdr->dst_cid), net);
 	if (!vsock) {
 		ret = -ENODEV;
 		goto out_free;
@@ -411,7 +446,8 @@ static int vhost_transport_cancel_pkt(struct vsock_sock *vsk)
 	int cnt, left;
 
 	rcu_read_lock();
-	vsock = vhost_vsock_get(vsk->remote_addr.svm_cid);
+	vsock = vhost_vsock_get(vsk->remote_addr.svm_cid,
+				sock_net(sk_vsock(vsk)));
 	if (!vsock) {
 		rcu_read_unlock();
 		return -ENODEV;
@@ -429,19 +465,55 @@ static int vhost_transport_cancel_pkt(struct vsock_sock *vsk)
 	return 0;
 }
 
-static bool vhost_transport_seqpacket_allow(u32 remote_cid)
+static bool vsock_fwd_seqpacket_allow(u32 remote_cid, struct net *net)
 {
 	struct vhost_vsock *vsock;
 	bool allow = false;
 
 	rcu_read_lock();
-	vsock = vhost_vsock_get(remote_cid);
+	vsock = vhost_vsock_get(remote_cid, net);
 	if (vsock)
 		allow = READ_ONCE(vsock->seqpacket_allow);
 	rcu_read_unlock();
 
 	return allow;
 }
+
+#ifdef COMPAT_NO_VSOCK_NETNS
+/* Before 7.0 the transport learnt neither the socket nor its namespace. */
+static int vhost_transport_send_pkt_compat(struct sk_buff *skb)
+{
+	return vhost_transport_send_pkt(skb, NULL);
+}
+
+static bool vhost_transport_seqpacket_allow(u32 remote_cid)
+{
+	return vsock_fwd_seqpacket_allow(remote_cid, NULL);
+}
+#else
+static bool vhost_transport_seqpacket_allow(struct vsock_sock *vsk,
+					    u32 remote_cid)
+{
+	return vsock_fwd_seqpacket_allow(remote_cid, sock_net(sk_vsock(vsk)));
+}
+
+static bool vhost_transport_has_remote_cid(struct vsock_sock *vsk, u32 cid)
+{
+	bool found;
+
+	rcu_read_lock();
+	found = vhost_vsock_get(cid, sock_net(sk_vsock(vsk)));
+	rcu_read_unlock();
+	return found;
+}
+
+/* As upstream's: the namespace mode was checked by the lookups. */
+static bool vhost_transport_stream_allow(struct vsock_sock *vsk, u32 cid,
+					 u32 port)
+{
+	return true;
+}
+#endif
 
 static bool vhost_transport_msgzerocopy_allow(void)
 {
@@ -454,6 +526,9 @@ static struct virtio_transport vhost_transport = {
 		.module                   = THIS_MODULE,
 
 		.get_local_cid            = vhost_transport_get_local_cid,
+#ifndef COMPAT_NO_VSOCK_NETNS
+		.has_remote_cid           = vhost_transport_has_remote_cid,
+#endif
 
 		.init                     = virtio_transport_do_socket_init,
 		.destruct                 = virtio_transport_destruct,
@@ -473,7 +548,11 @@ static struct virtio_transport vhost_transport = {
 		.stream_has_space         = virtio_transport_stream_has_space,
 		.stream_rcvhiwat          = virtio_transport_stream_rcvhiwat,
 		.stream_is_active         = virtio_transport_stream_is_active,
+#ifdef COMPAT_NO_VSOCK_NETNS
 		.stream_allow             = virtio_transport_stream_allow,
+#else
+		.stream_allow             = vhost_transport_stream_allow,
+#endif
 
 		.seqpacket_dequeue        = virtio_transport_seqpacket_dequeue,
 		.seqpacket_enqueue        = virtio_transport_seqpacket_enqueue,
@@ -500,7 +579,11 @@ static struct virtio_transport vhost_transport = {
 		.read_skb                 = virtio_transport_read_skb,
 	},
 
+#ifdef COMPAT_NO_VSOCK_NETNS
+	.send_pkt = vhost_transport_send_pkt_compat,
+#else
 	.send_pkt = vhost_transport_send_pkt,
+#endif
 };
 
 /*
@@ -515,7 +598,7 @@ static void vhost_vsock_reset_orphans(struct sock *sk)
 	bool orphan;
 
 	rcu_read_lock();
-	orphan = !vhost_vsock_get(vsk->remote_addr.svm_cid);
+	orphan = !vhost_vsock_get(vsk->remote_addr.svm_cid, sock_net(sk));
 	rcu_read_unlock();
 
 	if (orphan && !vsk->close_work_scheduled) {
@@ -549,7 +632,8 @@ static void vsock_fwd_collect_host_stream(struct sock *sk)
 	struct sk_buff *skb;
 	u16 type;
 
-	if (vsk->remote_addr.svm_cid != vsock->fwd.guest_cid)
+	if (vsk->remote_addr.svm_cid != vsock->fwd.guest_cid ||
+	    !vsock_net_check_mode(sock_net(sk), vsock->net))
 		return;
 
 	type = sk->sk_type == SOCK_SEQPACKET ? VIRTIO_VSOCK_TYPE_SEQPACKET :
@@ -585,7 +669,8 @@ void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias)
 	vsock_fwd_resetting = NULL;
 
 	while ((skb = __skb_dequeue(&vsock_fwd_host_resets)))
-		virtio_transport_recv_pkt(&vhost_transport, skb);
+		virtio_transport_recv_pkt(&vhost_transport, skb,
+					  vsock_fwd_of(node)->net);
 }
 
 /* ---- this guest to the host and other guests: the TX ring ---- */
@@ -604,7 +689,7 @@ static void vsock_fwd_deliver(struct vhost_vsock *vsock, struct sk_buff *skb)
 	switch (verdict) {
 	case VSOCK_FWD_HOST:
 		/* Takes the socket lock: not under RCU. */
-		virtio_transport_recv_pkt(&vhost_transport, skb);
+		virtio_transport_recv_pkt(&vhost_transport, skb, vsock->net);
 		break;
 	case VSOCK_FWD_GUEST:
 		break;
@@ -836,7 +921,7 @@ static void vsock_fwd_notify_dev(struct vhost_vsock *vsock, u8 cmd, u32 cid)
 	struct vsock_fwd_dev_info info = { .guest_cid = cid };
 
 	lockdep_assert_held(&vsock_fwd_mutex);
-	if (!vsock_fwd_notify_wanted())
+	if (!vsock_fwd_ctl_sees(vsock) || !vsock_fwd_notify_wanted())
 		return;
 	if (cmd != VSOCK_FWD_CMD_DEV_DEL)
 		vsock_fwd_fill_info(vsock, &info);
@@ -889,7 +974,7 @@ static int vhost_vsock_set_cid(struct vhost_vsock *vsock, u64 guest_cid)
 	if (old_cid == guest_cid)
 		goto out_unlock;
 
-	other = vhost_vsock_get(guest_cid);
+	other = vhost_vsock_get(guest_cid, vsock->net);
 	if (other) {
 		ret = -EADDRINUSE;
 		goto out_unlock;
@@ -906,7 +991,8 @@ static int vhost_vsock_set_cid(struct vhost_vsock *vsock, u64 guest_cid)
 	 * A rule for the CID applies, or the device does not get the CID:
 	 * the administrator's rule is never silently left out.
 	 */
-	has_rule = vsock_fwd_rule_lookup(guest_cid, &rule);
+	has_rule = vsock_fwd_ctl_sees(vsock) &&
+		   vsock_fwd_rule_lookup(guest_cid, &rule);
 	if (has_rule) {
 		ret = vsock_fwd_rule_allowed(vsock, &rule);
 		if (ret)
@@ -1147,6 +1233,7 @@ static int vhost_vsock_dev_open(struct inode *inode, struct file *file)
 	}
 
 	atomic_set(&vsock->queued_replies, 0);
+	vsock->net = vsock_fwd_get_net();
 	refcount_set(&vsock->users, 1);
 	vsock->opener_admin = file_ns_capable(file, &init_user_ns,
 					      CAP_NET_ADMIN);
@@ -1279,7 +1366,7 @@ int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
 	}
 
 	mutex_lock(&vsock_fwd_mutex);
-	vsock = vhost_vsock_get(guest_cid);
+	vsock = vhost_vsock_get(guest_cid, &init_net);
 	if (!vsock)
 		ret = -ENODEV;
 	else if (fwd)
@@ -1306,7 +1393,7 @@ int vsock_fwd_set_parent(u32 guest_cid, u32 flags)
 	int ret;
 
 	mutex_lock(&vsock_fwd_mutex);
-	vsock = vhost_vsock_get(guest_cid);
+	vsock = vhost_vsock_get(guest_cid, &init_net);
 	ret = vsock ? vsock_fwd_set_parent_flags(&vsock->fwd, flags) : -ENODEV;
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
@@ -1339,7 +1426,7 @@ int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info)
 	int ret = -ENODEV;
 
 	mutex_lock(&vsock_fwd_mutex);
-	vsock = vhost_vsock_get(guest_cid);
+	vsock = vhost_vsock_get(guest_cid, &init_net);
 	if (vsock) {
 		vsock_fwd_fill_info(vsock, info);
 		ret = 0;
@@ -1366,6 +1453,8 @@ int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk)
 
 	mutex_lock(&vsock_fwd_mutex);
 	hash_for_each(vsock_fwd_table, bkt, vsock, hash) {
+		if (!vsock_fwd_ctl_sees(vsock))
+			continue;
 		vsock_fwd_fill_info(vsock, info);
 		ret = walk->fn(walk, info);
 		if (ret)

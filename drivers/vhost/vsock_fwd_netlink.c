@@ -28,6 +28,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
+#include "compat/compat.h"
 #include "vsock_fwd.h"
 #include "vsock_fwd_netlink.h"
 
@@ -366,7 +367,7 @@ static int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
 	};
 	int err;
 
-	NL_ASSERT_DUMP_CTX_FITS(struct vsock_fwd_dev_dump);
+	NL_ASSERT_CTX_FITS(struct vsock_fwd_dev_dump);
 
 	err = vsock_fwd_walk_devs(&list.walk);
 	if (err)
@@ -550,7 +551,7 @@ static int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb,
 	err = vsock_fwd_apply_rule(cid, &rule->fwd);
 	if (err == -EPERM) {
 		NL_SET_ERR_MSG_FMT(info->extack,
-				   "the device with guest CID %u was opened without CAP_NET_ADMIN: no guest target for it",
+				   "guest CID %u: device opened without CAP_NET_ADMIN, no guest target",
 				   cid);
 		goto restore_old_rule;
 	}

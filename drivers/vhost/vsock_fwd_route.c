@@ -446,7 +446,7 @@ enum vsock_fwd_verdict vsock_fwd_route_tx(struct vsock_fwd_node *node,
 			vsock_fwd_count(node, VSOCK_FWD_STAT_OUT, skb->len);
 			return VSOCK_FWD_HOST;
 		}
-		peer = vsock_fwd_node_lookup(rt->target);
+		peer = vsock_fwd_node_lookup(node, rt->target);
 		if (!peer || !vsock_fwd_node_running(peer) ||
 		    !vsock_fwd_is_parent(peer)) {
 			vsock_fwd_count(node, VSOCK_FWD_STAT_UNREACHABLE,
@@ -489,7 +489,7 @@ enum vsock_fwd_verdict vsock_fwd_route_tx(struct vsock_fwd_node *node,
 	 * Between guests, only a parent that accepts children reaches a
 	 * child that names it, which sees it as the alias.
 	 */
-	peer = dst < U32_MAX ? vsock_fwd_node_lookup(dst) : NULL;
+	peer = dst < U32_MAX ? vsock_fwd_node_lookup(node, dst) : NULL;
 	if (!peer)
 		return VSOCK_FWD_DROP;
 	peer_rt = rcu_dereference(peer->route);
@@ -565,7 +565,7 @@ static struct vsock_fwd_node *vsock_fwd_parent(struct vsock_fwd_node *node,
 {
 	if (!rt->target || rt->target == VMADDR_CID_HOST)
 		return NULL;
-	return vsock_fwd_node_lookup(rt->target);
+	return vsock_fwd_node_lookup(node, rt->target);
 }
 
 /*

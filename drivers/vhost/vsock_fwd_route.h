@@ -110,7 +110,8 @@ enum vsock_fwd_verdict {
 extern struct mutex vsock_fwd_mutex;
 
 /* The device side, in vsock_fwd.c. */
-struct vsock_fwd_node *vsock_fwd_node_lookup(u32 guest_cid);
+struct vsock_fwd_node *vsock_fwd_node_lookup(struct vsock_fwd_node *from,
+					     u32 guest_cid);
 bool vsock_fwd_node_running(struct vsock_fwd_node *node);
 void vsock_fwd_node_queue(struct vsock_fwd_node *node, struct sk_buff *skb);
 void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias);

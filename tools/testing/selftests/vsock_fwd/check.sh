@@ -107,6 +107,12 @@ echo "== style"
 tap style "$logs/style.tap" "$logs/style.tap"
 complete style/incomplete "$logs/style.tap" "$logs/style.tap"
 
+# The module against Debian's 6.12, 6.18 LTS and newest 7.x sources.
+echo "== kernels"
+"$here/kernels.sh" > "$logs/kernels.tap" 2>&1
+tap kernels "$logs/kernels.tap" "$logs/kernels.tap"
+[ "$tap_count" -eq 6 ] || report FAIL "kernels/incomplete" "$logs/kernels.tap"
+
 # The harness must fail a run unless the success token arrives.
 echo "== harness"
 make -s -C "$KDIR" M="$here/vm/warn" modules > "$logs/warn-build.log" 2>&1 ||

@@ -13,7 +13,7 @@ ksrc=$1 kdir=$2 vhost_src=$3
 top=$(cd "$(dirname "$0")/../../../.." && pwd)
 cd "$top" || exit 1
 
-files=$(ls drivers/vhost/*.[ch] include/uapi/linux/*.h \
+files=$(ls drivers/vhost/*.[ch] drivers/vhost/compat/*.h include/uapi/linux/*.h \
 	tools/testing/selftests/vsock_fwd/vm/warn/*_on_load.c 2>/dev/null)
 n=0 failed=0
 echo "TAP version 13"
