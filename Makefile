@@ -9,6 +9,8 @@
 #   make check       deps, build, style checks, the VM test suites
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
+#   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
+#                    the benchmark compares us with (build/peer, cached)
 #   make vm-shell    a shell in the test VM with our module loaded
 #   make clean
 #
@@ -19,6 +21,8 @@
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
 SELFTESTS := $(TOP)/tools/testing/selftests/vsock_fwd
+# The peer's build script and sources, shared beside the checkout.
+PEER_SRC ?= $(TOP)/../shared/peers/vhost-device-vsock
 
 KVER ?= $(firstword $(shell cat $(BUILD)/kver 2>/dev/null))
 KDIR ?= /lib/modules/$(KVER)/build
@@ -39,7 +43,7 @@ KSRC = $(BUILD)/linux-$(SRCVER)
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm demo demo-vm bench guest style \
+.PHONY: all module tools install deps check check-vm demo demo-vm bench guest peer style \
 	vm-shell clean kdir source
 
 all: module tools
@@ -92,6 +96,10 @@ bench: all
 guest: source
 	@$(SELFTESTS)/guest/build-kernel.sh $(KSRC) $(BUILD)/guest
 	@$(SELFTESTS)/guest/build-initramfs.sh $(KSRC) $(BUILD)/guest
+
+# Not part of deps' 'make all': only the benchmark needs it.
+peer:
+	@$(TOP)/scripts/peer.sh $(PEER_SRC) $(BUILD)/peer
 
 vm-shell: all
 	$(SELFTESTS)/vm/run.sh --module ours --interactive
