@@ -89,7 +89,7 @@ demo-vm: all guest
 	@echo "Booting the test VM (Debian's 6.12 kernel in QEMU) with vhost_vsock_fwd loaded..."
 	@$(SELFTESTS)/vm/run.sh --module ours --timeout 900 -- scripts/demo-vm.sh
 
-bench: all
+bench: all guest peer
 	$(SELFTESTS)/bench/vm-bench.sh $(BENCH_ARGS)
 
 # The small kernel and initramfs of the end-to-end tests' guests.
