@@ -10,7 +10,9 @@
  * byte against the pattern (so it can tell where a stream went wrong), the
  * hash, and for SOCK_SEQPACKET that each message arrived whole, then
  * acknowledges with one byte. Both exit 0 only if the receiver found
- * everything right.
+ * everything right. With -r at both ends the payload is zeros, neither made
+ * nor checked, for throughput: the receiver's seconds are then the cost of
+ * moving the bytes alone.
  *
  * Against an echo server (vsock-echo) it also measures what the benchmark
  * needs beside bulk throughput, for -t SECONDS: "ping" sends one byte and
@@ -51,17 +53,20 @@ struct xfer_header {
 };
 
 static char fail_reason[256];
+/* -r: bytes of no meaning, neither made nor checked: only counted. */
+static int raw;
 
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: vsock-xfer [-s] [-n BYTES] [-m SIZE] [-w SECONDS] send|recv PORT|CID:PORT\n"
+		"usage: vsock-xfer [-s] [-r] [-n BYTES] [-m SIZE] [-w SECONDS] send|recv PORT|CID:PORT\n"
 		"       vsock-xfer [-s] [-t SECONDS] ping|conn CID:PORT\n"
 		"  send|recv   this side sends, or receives and verifies\n"
 		"  ping|conn   1-byte round trips, or connections, to an echo server\n"
 		"  PORT        listen on PORT and take one connection\n"
 		"  CID:PORT    connect to CID:PORT\n"
 		"  -s          SOCK_SEQPACKET (default SOCK_STREAM)\n"
+		"  -r          raw: send zeros, do not check them (both ends; throughput)\n"
 		"  -n BYTES    payload size (sender; default 1048576)\n"
 		"  -m SIZE     bytes per write or message (sender; default 65536, at most %d)\n"
 		"  -w SECONDS  retry a refused or timed-out connect for this long (default 0)\n"
@@ -255,7 +260,7 @@ static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 	uint64_t off;
 	size_t len;
 
-	buf = malloc(chunk);
+	buf = calloc(1, chunk);
 	if (!buf)
 		return fail("out of memory");
 	*hash = FNV_INIT;
@@ -265,8 +270,10 @@ static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 	}
 	for (off = 0; off < length; off += len) {
 		len = length - off < chunk ? length - off : chunk;
-		pattern(hdr.seed, off, buf, len);
-		*hash = fnv1a(*hash, buf, len);
+		if (!raw) {
+			pattern(hdr.seed, off, buf, len);
+			*hash = fnv1a(*hash, buf, len);
+		}
 		if (write_all(fd, buf, len)) {
 			err = fail("payload at offset %llu: %s",
 				   (unsigned long long)off, strerror(errno));
@@ -312,6 +319,8 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 		err = receive(fd, type, buf, len, "payload");
 		if (err)
 			goto out;
+		if (raw)
+			continue;
 		pattern(hdr.seed, off, want, len);
 		if (memcmp(buf, want, len)) {
 			for (i = 0; buf[i] == want[i]; i++)
@@ -323,7 +332,7 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 		*hash = fnv1a(*hash, buf, len);
 	}
 	err = receive(fd, type, &trailer, sizeof(trailer), "trailer");
-	if (!err && trailer != *hash)
+	if (!err && !raw && trailer != *hash)
 		err = fail("trailer: sender's hash %016llx, received data's %016llx",
 			   (unsigned long long)trailer, (unsigned long long)*hash);
 out:
@@ -343,10 +352,13 @@ int main(int argc, char **argv)
 	const char *err, *role;
 	unsigned char ack;
 
-	while ((opt = getopt(argc, argv, "sn:m:w:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "srn:m:w:t:")) != -1) {
 		switch (opt) {
 		case 's':
 			type = SOCK_SEQPACKET;
+			break;
+		case 'r':
+			raw = 1;
 			break;
 		case 'n':
 			if (parse_num(optarg, UINT64_MAX, &length))
