@@ -9,6 +9,8 @@
 #   make check       deps, build, style checks, the VM test suites
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
+#   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
+#                    the benchmark compares us with (build/peer, cached)
 #   make vm-shell    a shell in the test VM with our module loaded
 #   make clean
 #
@@ -23,6 +25,8 @@
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
 SELFTESTS := $(TOP)/tools/testing/selftests/vsock_fwd
+# The peer's build script and sources, shared beside the checkout.
+PEER_SRC ?= $(TOP)/../shared/peers/vhost-device-vsock
 
 KVER ?= $(firstword $(shell cat $(BUILD)/kver 2>/dev/null))
 KDIR ?= /lib/modules/$(KVER)/build
@@ -53,7 +57,7 @@ endif
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm demo demo-vm bench guest style \
+.PHONY: all module tools install deps check check-vm demo demo-vm bench guest peer style \
 	vm-shell clean kdir source
 
 all: module tools
@@ -103,13 +107,17 @@ demo-vm: all guest
 	@echo "Booting the test VM (Debian's 6.12 kernel in QEMU) with vhost_vsock_fwd loaded..."
 	@$(SELFTESTS)/vm/run.sh --module ours --timeout 900 -- scripts/demo-vm.sh
 
-bench: all
+bench: all guest peer
 	$(SELFTESTS)/bench/vm-bench.sh $(BENCH_ARGS)
 
 # The small kernel and initramfs of the end-to-end tests' guests.
 guest: source
 	@$(SELFTESTS)/guest/build-kernel.sh $(KSRC) $(BUILD)/guest
 	@$(SELFTESTS)/guest/build-initramfs.sh $(KSRC) $(BUILD)/guest
+
+# Not part of deps' 'make all': only the benchmark needs it.
+peer:
+	@$(TOP)/scripts/peer.sh $(PEER_SRC) $(BUILD)/peer
 
 vm-shell: all
 	$(SELFTESTS)/vm/run.sh --module ours --interactive

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install from apt everything the build, the tests, the demo and CI need, and
-# record the test kernel version in build/kver.
+# record the test kernel version in build/kver. rustc-web and cargo-web are
+# Debian 12's Rust toolchain that builds the peer (make peer).
 #
 # The test kernel is Debian's 6.12: linux-image, linux-headers and
 # linux-source-6.12 must be one version. Unless KVER= is given (as
@@ -16,7 +17,8 @@ mkdir -p "$build"
 
 tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
        libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev pkg-config sparse
-       jq socat kmod xz-utils zstd lz4 perl)
+       jq socat kmod xz-utils zstd lz4 perl
+       rustc-web cargo-web libc6-dev patch)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

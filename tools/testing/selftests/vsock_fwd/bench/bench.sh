@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench.sh [--quick] [--tap] [--rounds N] [--time MS] [--sizes B,...]
-#          [--idle N] [--cases C,...] [--json FILE] [--label TEXT]
+#          [--idle N] [--cases C,...] [--guest-bytes N] [--guest-time S]
+#          [--json FILE] [--label TEXT]
 #
 # Runs in the test VM booted with --module none (vm/run.sh), as root, from
-# the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd in
-# turn, ROUNDS times, swapping which goes first every round, and measures
-# each with build/bench/vsock_fwd_bench; then prints the table of medians,
+# the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd
+# (and for the peer, vsock_loopback) in turn, ROUNDS times, rotating which
+# goes first every round, and measures each with
+# build/bench/vsock_fwd_bench and the real-guest cases with guest-bench.sh;
+# then prints the table of medians,
 # spread and ratios paired by round, and the JSON, each line prefixed with
 # "BENCH-JSON " so that the host can take it from the output (the VM's
 # root is read-only), or writes it to FILE.
@@ -17,7 +20,12 @@
 #   --sizes LIST write sizes of the throughput tests (default 4096,65536)
 #   --idle N     idle devices of the scaling cases (default 500)
 #   --cases LIST only these cases (stock,relay,socat,ours,fwd,g2g,fwd_idle,
-#                g2g_idle); a module none of them uses is not loaded
+#                g2g_idle, and the real guests l2_stock,l2_fwd,l2_peer;
+#                "all" is every one); a module none of them uses is not
+#                loaded. Without it, the fake-guest cases
+#   --guest-bytes N, --guest-time S
+#                bytes per throughput measurement, seconds of round trips
+#                and of connections, of the real guests (guest-bench.sh)
 #   --quick      one short round: proves that everything runs (make check)
 #   --tap        TAP, one result per case (ran and gave sane numbers)
 #   --label TEXT how the VM ran (vm-bench.sh: its run.sh options), for the
@@ -30,7 +38,8 @@ bin=$top/build/bench/vsock_fwd_bench
 module=$here/../vm/module.sh
 
 rounds=6 time=1000 sizes=4096,65536 idle=500 cases='' tap=0 json='' label=''
-usage() { sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+gopts=()
+usage() { sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
@@ -40,6 +49,8 @@ while [ $# -gt 0 ]; do
 	--cases) cases=$2; shift 2 ;;
 	--json) json=$2; shift 2 ;;
 	--label) label=$2; shift 2 ;;
+	--guest-bytes) gopts+=(--bytes "$2"); shift 2 ;;
+	--guest-time) gopts+=(--time "$2"); shift 2 ;;
 	--quick) rounds=1 time=100; shift ;;
 	--tap) tap=1; shift ;;
 	*) usage ;;
@@ -67,14 +78,15 @@ samples=$work/samples
 } > "$samples"
 
 # Neither may hold the host-to-guest transport when the other loads.
-for m in stock ours; do
+for m in stock ours peer; do
 	"$module" unload "$m"
 done
 
 start=$SECONDS
 for ((r = 1; r <= rounds; r++)); do
-	order=("${modules[@]}")
-	((r % 2)) || order=("${modules[@]:1}" "${modules[0]}")
+	# Each module first in turn.
+	k=$(((r - 1) % ${#modules[@]}))
+	order=("${modules[@]:k}" "${modules[@]:0:k}")
 	for m in "${order[@]}"; do
 		say "round $r/$rounds: $m ($((SECONDS - start)) s)"
 		if ! "$module" load "$m" > "$work/load" 2>&1; then
@@ -86,6 +98,11 @@ for ((r = 1; r <= rounds; r++)); do
 			--sizes "$sizes" --idle "$idle" ${cases:+--cases "$cases"} \
 			>> "$samples" || rc=$?
 		[ $rc -eq 0 ] || echo "error $m run exited with status $rc" >> "$samples"
+		for g in $("$bin" guests "$m" ${cases:+"$cases"}); do
+			say "round $r/$rounds: $g ($((SECONDS - start)) s)"
+			"$here/guest-bench.sh" --case "$g" --round "$r" "${gopts[@]}" \
+				>> "$samples" || echo "error $g guest-bench.sh exited with status $?" >> "$samples"
+		done
 		if ! "$module" unload "$m" > "$work/unload" 2>&1; then
 			echo "error $m unloading: $(tr '\n' ' ' < "$work/unload")" >> "$samples"
 		fi

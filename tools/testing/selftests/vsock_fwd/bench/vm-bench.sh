@@ -6,8 +6,10 @@
 # On the host: boots the test VM without a module under test (vm/run.sh
 # --module none, by default with --timeout 3600 --icount), runs bench.sh
 # there and leaves the JSON it prints in build/bench.json and all of its
-# output in build/bench/output.txt. Needs vhost_vsock_fwd.ko and
-# build/bench/ built. Under icount the host's load does not reach the
+# output in build/bench/output.txt. Without --cases for bench.sh it runs
+# every case, the real guests too (--cases all). Needs vhost_vsock_fwd.ko,
+# build/bench/, the guest (make guest) and the peer (make peer) built.
+# Under icount the host's load does not reach the
 # ratios (README.md); --realtime measures with the real-time clock and two
 # vCPUs instead.
 set -euo pipefail
@@ -28,6 +30,7 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
 done
 run_opts+=("${icount[@]}")
 [ $# -eq 0 ] || shift
+[[ " $* " == *" --cases "* ]] || set -- --cases all "$@"
 
 mkdir -p "$(dirname "$out")"
 rm -f "$json"

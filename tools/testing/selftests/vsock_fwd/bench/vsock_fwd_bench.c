@@ -20,7 +20,10 @@
  *	numbers (as TAP with --tap); fails if one did not. SAMPLES may also
  *	hold "config KEY VALUE" lines, copied to the JSON
  *   vsock_fwd_bench modules [CASE,...]
- *	the modules those cases (or all) need, in the order stock, ours
+ *	the modules those cases (or all) need, in the order stock, ours, peer
+ *   vsock_fwd_bench guests MODULE [CASE,...]
+ *	the real-guest cases of MODULE among those cases, which
+ *	guest-bench.sh measures (run skips them)
  *   vsock_fwd_bench relay FD CID PORT
  *	the userspace relay that run starts: accepts connections on the
  *	listening vsock socket FD and relays each to CID:PORT
@@ -38,6 +41,10 @@
  * when a ratio of the others moves. Throughput also has vmcpu_*, the CPU
  * time of the whole VM per MB, the fake guests' own work included: where
  * the CPUs are the bottleneck, throughput ratios follow its ratios.
+ *
+ * The l2_* cases are real nested guests against the userspace daemon that
+ * is the alternative to this module (guest-bench.sh); only the report
+ * knows them here. They run when --cases names them ("all" is every case).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -88,6 +95,7 @@ enum peer_kind {
 	PEER_PARENT,	/* guest B, through A's forward */
 	PEER_RELAY,	/* guest B, through our userspace relay */
 	PEER_SOCAT,	/* guest B, through socat */
+	PEER_GUEST,	/* a real guest: guest-bench.sh measures it */
 };
 
 /* A's forward to the parent B, whose CID is only known at run time. */
@@ -119,6 +127,12 @@ static const struct bench_case cases[] = {
 	  PEER_HOST, VMADDR_CID_HOST, true },
 	{ "g2g_idle", "ours", "g2g, with the idle devices holding CIDs",
 	  PEER_PARENT, TARGET_PARENT, true },
+	{ "l2_stock", "stock", "real guest, stock vhost_vsock, guest -> CID 2",
+	  PEER_GUEST, 0, false },
+	{ "l2_fwd", "ours", "real guest, vhost_vsock_fwd {3 -> 2}, guest -> CID 3",
+	  PEER_GUEST, 0, false },
+	{ "l2_peer", "peer", "real guest, vhost-device-vsock --forward-cid, guest -> CID 3",
+	  PEER_GUEST, 0, false },
 };
 
 #define NR_CASES	ARRAY_SIZE(cases)
@@ -184,7 +198,10 @@ static double median(double *v, size_t n)
 
 /* ---- run: the environment of one module's measurements ---- */
 
-/* A selection of cases (--cases); all of them when none is named. */
+/*
+ * A selection of cases (--cases); when none is named, those with fake
+ * guests: the real guests take minutes.
+ */
 struct case_set {
 	bool only[NR_CASES];
 	bool some;
@@ -192,7 +209,7 @@ struct case_set {
 
 static bool case_selected(const struct case_set *set, unsigned int c)
 {
-	return !set->some || set->only[c];
+	return set->some ? set->only[c] : cases[c].peer != PEER_GUEST;
 }
 
 struct run_opts {
@@ -1007,7 +1024,8 @@ static void idle_close(struct bench_env *env)
 static bool case_runs(const struct bench_env *env, unsigned int i, bool idle)
 {
 	return !strcmp(cases[i].module, env->opts->module) &&
-	       cases[i].idle == idle && case_selected(&env->opts->cases, i);
+	       cases[i].peer != PEER_GUEST && cases[i].idle == idle &&
+	       case_selected(&env->opts->cases, i);
 }
 
 static void run_cases(struct bench_env *env, bool idle)
@@ -1075,6 +1093,11 @@ static int parse_cases(struct case_set *set, const char *arg)
 
 	for (tok = strtok_r(copy, ",", &save); tok && !ret;
 	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			for (i = 0; i < NR_CASES; i++)
+				set->only[i] = set->some = true;
+			continue;
+		}
 		for (i = 0; i < NR_CASES && strcmp(cases[i].name, tok); i++)
 			;
 		if (i == NR_CASES)
@@ -1103,6 +1126,7 @@ static int run_main(int argc, char **argv)
 	};
 	struct bench_env env = { .opts = &o, .host_lfd = -1 };
 	bool bad = false;
+	unsigned int i;
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1130,11 +1154,18 @@ static int run_main(int argc, char **argv)
 		}
 	}
 	if (bad || optind != argc || !o.module || !o.time_ms ||
-	    (strcmp(o.module, "stock") && strcmp(o.module, "ours"))) {
-		fprintf(stderr, "usage: vsock_fwd_bench run --module stock|ours [--round N]\n"
+	    (strcmp(o.module, "stock") && strcmp(o.module, "ours") &&
+	     strcmp(o.module, "peer"))) {
+		fprintf(stderr, "usage: vsock_fwd_bench run --module stock|ours|peer [--round N]\n"
 			"           [--time MS] [--sizes B,...] [--idle N] [--cases C,...]\n");
 		return 2;
 	}
+	/* Nothing to set up when only real guests were asked for. */
+	for (i = 0; i < NR_CASES; i++)
+		if (case_runs(&env, i, false) || case_runs(&env, i, true))
+			break;
+	if (i == NR_CASES)
+		return 0;
 	/* A write to a socket the peer reset must fail, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -1211,6 +1242,8 @@ static const struct comparison comparisons[] = {
 	{ "g2g", "socat", "guest-to-guest vs socat", TIMES, 3, true },
 	{ "fwd_idle", "fwd", "fwd with idle devices vs without", WITHIN, 0.02, true },
 	{ "g2g_idle", "g2g", "g2g with idle devices vs without", WITHIN, 0.02, true },
+	{ "l2_fwd", "l2_stock", "real guest: forwarded vs stock", INFO, 0, false },
+	{ "l2_fwd", "l2_peer", "real guest: ours vs vhost-device-vsock", TIMES, 3, true },
 };
 
 #define NR_COMPARISONS	ARRAY_SIZE(comparisons)
@@ -1434,10 +1467,13 @@ static void print_table(const char *pfx)
 
 	printf("%scases (median over rounds, +-half the min..max spread):\n", pfx);
 	for (c = 0; c < NR_CASES; c++)
-		printf("%s  %-9s %s\n", pfx, cases[c].name, cases[c].desc);
+		if (case_selected(&rep.cases, c))
+			printf("%s  %-9s %s\n", pfx, cases[c].name,
+			       cases[c].desc);
 	printf("%s\n%s%-16s", pfx, pfx, "metric");
 	for (c = 0; c < NR_CASES; c++)
-		printf(" %14s", cases[c].name);
+		if (case_selected(&rep.cases, c))
+			printf(" %14s", cases[c].name);
 	printf("\n");
 	for (m = 0; m < rep.nmetrics; m++) {
 		enum better better;
@@ -1447,6 +1483,8 @@ static void print_table(const char *pfx)
 		snprintf(cell, sizeof(cell), "%s %s", rep.metrics[m], unit);
 		printf("%s%-16s", pfx, cell);
 		for (c = 0; c < NR_CASES; c++) {
+			if (!case_selected(&rep.cases, c))
+				continue;
 			case_stats(c, m, &st);
 			if (!st.n) {
 				printf(" %14s", "-");
@@ -1649,7 +1687,7 @@ static int report_main(int argc, char **argv)
 /* The modules that the cases of LIST (all cases without one) need. */
 static int modules_main(int argc, char **argv)
 {
-	static const char *const modules[] = { "stock", "ours" };
+	static const char *const modules[] = { "stock", "ours", "peer" };
 	struct case_set set = {};
 	unsigned int c, m;
 	bool first = true;
@@ -1672,17 +1710,37 @@ static int modules_main(int argc, char **argv)
 	return 0;
 }
 
+/* The real-guest cases of a module among LIST (or all cases). */
+static int guests_main(int argc, char **argv)
+{
+	struct case_set set = {};
+	unsigned int c;
+
+	if (argc < 3 || argc > 4 || (argc == 4 && parse_cases(&set, argv[3]))) {
+		fprintf(stderr, "usage: vsock_fwd_bench guests MODULE [CASE,...]\n");
+		return 2;
+	}
+	for (c = 0; c < NR_CASES; c++)
+		if (cases[c].peer == PEER_GUEST &&
+		    !strcmp(cases[c].module, argv[2]) &&
+		    (argc == 3 || set.only[c]))
+			printf("%s\n", cases[c].name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return run_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "modules"))
 		return modules_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "guests"))
+		return guests_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "report"))
 		return report_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "relay"))
 		return relay_main(argc, argv);
-	fprintf(stderr, "usage: %s run|report|modules|relay ... (see the source)\n",
+	fprintf(stderr, "usage: %s run|report|modules|guests|relay ... (see the source)\n",
 		argv[0]);
 	return 2;
 }

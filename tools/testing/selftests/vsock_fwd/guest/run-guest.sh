@@ -11,6 +11,9 @@
 #
 #   --cid N               a vhost-vsock device with guest CID N
 #   --vhostfd FD          ... on this inherited /dev/vhost-vsock fd
+#   --vhost-user SOCKET   a vhost-user-vsock device served by the daemon
+#                         listening on SOCKET (vhost-device-vsock), the
+#                         guest's memory a shared memfd it can map
 #   --machine microvm|q35 microvm,acpi=off with virtio-mmio (default) or
 #                         q35 with virtio-pci
 #   --heartbeat off|CID[:PORT]
@@ -35,13 +38,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../../.." && pwd)
 
-cid='' vhostfd='' machine=microvm heartbeat=off net='' usenet=0 mem=128
-timeout=300 log='' quiet=0 append='' dir=$top/build/guest
-usage() { sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+cid='' vhostfd='' vhostuser='' machine=microvm heartbeat=off net='' usenet=0
+mem=128 timeout=300 log='' quiet=0 append='' dir=$top/build/guest
+usage() { sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cid) cid=$2; shift 2 ;;
 	--vhostfd) vhostfd=$2; shift 2 ;;
+	--vhost-user) vhostuser=$2; shift 2 ;;
 	--machine) machine=$2; shift 2 ;;
 	--heartbeat) heartbeat=$2; shift 2 ;;
 	--net) net=$2; usenet=1; shift 2 ;;
@@ -89,14 +93,22 @@ cpu=qemu64,-cx16
 if [ "$machine" = microvm ]; then
 	qemu=(qemu-system-x86_64 -machine "microvm,acpi=off,accel=${ACCEL:-tcg}")
 	vsockdev=vhost-vsock-device netdev=virtio-net-device
+	userdev=vhost-user-vsock-device
 else
 	qemu=(qemu-system-x86_64 -machine "q35,accel=${ACCEL:-tcg}")
 	vsockdev=vhost-vsock-pci netdev=virtio-net-pci
+	userdev=vhost-user-vsock-pci
 fi
 qemu+=(-cpu "$cpu" -m "$mem" -nodefaults -no-reboot -display none -monitor none
 	-serial stdio -kernel "$dir/bzImage" -initrd "$dir/initramfs.cpio")
 if [ -n "$cid" ]; then
 	qemu+=(-device "$vsockdev,guest-cid=$cid${vhostfd:+,vhostfd=$vhostfd}")
+fi
+if [ -n "$vhostuser" ]; then
+	qemu+=(-object "memory-backend-memfd,id=mem0,size=${mem}M,share=on"
+	       -machine memory-backend=mem0
+	       -chardev "socket,id=vu0,path=$vhostuser"
+	       -device "$userdev,chardev=vu0")
 fi
 if [ $usenet = 1 ]; then
 	qemu+=(-netdev "user,id=net0${net:+,$net}" -device "$netdev,netdev=net0")

@@ -25,9 +25,10 @@
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: vsock-echo [-s] [-1] PORT\n"
+		"usage: vsock-echo [-s] [-1] [-S] PORT\n"
 		"  -s  SOCK_SEQPACKET (default SOCK_STREAM)\n"
-		"  -1  serve one connection, then exit 0 if it ended cleanly\n");
+		"  -1  serve one connection, then exit 0 if it ended cleanly\n"
+		"  -S  serve connections one after another, without forking\n");
 	exit(2);
 }
 
@@ -82,18 +83,21 @@ out:
 
 int main(int argc, char **argv)
 {
-	int type = SOCK_STREAM, once = 0, lfd, fd, opt;
+	int type = SOCK_STREAM, once = 0, serial = 0, lfd, fd, opt;
 	struct sockaddr_vm peer;
 	uint64_t port;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "s1")) != -1) {
+	while ((opt = getopt(argc, argv, "s1S")) != -1) {
 		switch (opt) {
 		case 's':
 			type = SOCK_SEQPACKET;
 			break;
 		case '1':
 			once = 1;
+			break;
+		case 'S':
+			serial = 1;
 			break;
 		default:
 			bad_usage();
@@ -137,6 +141,10 @@ int main(int argc, char **argv)
 		if (once) {
 			close(lfd);
 			return echo(fd, type, &peer);
+		}
+		if (serial) {
+			echo(fd, type, &peer);
+			continue;
 		}
 		pid = fork();
 		if (!pid) {

@@ -10,11 +10,23 @@
  * byte against the pattern (so it can tell where a stream went wrong), the
  * hash, and for SOCK_SEQPACKET that each message arrived whole, then
  * acknowledges with one byte. Both exit 0 only if the receiver found
- * everything right:
+ * everything right. With -r at both ends the payload is zeros, neither made
+ * nor checked, for throughput: the receiver's seconds are then the cost of
+ * moving the bytes alone.
+ *
+ * Against an echo server (vsock-echo) it also measures what the benchmark
+ * needs beside bulk throughput, for -t SECONDS: "ping" sends one byte and
+ * waits for it back, over and over on one connection, and reports the
+ * round trips' median and 99th percentile; "conn" connects, sends one
+ * byte, waits for it back and closes, over and over, and reports the
+ * connections per second. A connect that fails reports how long it took,
+ * which is what a forward to an absent peer is judged by.
  *
  *   VSOCK-XFER-LISTENING port=P type=stream
  *   VSOCK-XFER-OK sent|received=N fnv=HASH peer=CID:PORT seconds=S
- *   VSOCK-XFER-FAIL send|recv: <reason>
+ *   VSOCK-XFER-PING n=N p50_us=X p99_us=Y peer=CID:PORT
+ *   VSOCK-XFER-CONN n=N seconds=S rate=R
+ *   VSOCK-XFER-FAIL ROLE: <reason>
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,18 +53,24 @@ struct xfer_header {
 };
 
 static char fail_reason[256];
+/* -r: bytes of no meaning, neither made nor checked: only counted. */
+static int raw;
 
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: vsock-xfer [-s] [-n BYTES] [-m SIZE] [-w SECONDS] send|recv PORT|CID:PORT\n"
+		"usage: vsock-xfer [-s] [-r] [-n BYTES] [-m SIZE] [-w SECONDS] send|recv PORT|CID:PORT\n"
+		"       vsock-xfer [-s] [-t SECONDS] ping|conn CID:PORT\n"
 		"  send|recv   this side sends, or receives and verifies\n"
+		"  ping|conn   1-byte round trips, or connections, to an echo server\n"
 		"  PORT        listen on PORT and take one connection\n"
 		"  CID:PORT    connect to CID:PORT\n"
 		"  -s          SOCK_SEQPACKET (default SOCK_STREAM)\n"
+		"  -r          raw: send zeros, do not check them (both ends; throughput)\n"
 		"  -n BYTES    payload size (sender; default 1048576)\n"
 		"  -m SIZE     bytes per write or message (sender; default 65536, at most %d)\n"
-		"  -w SECONDS  retry a refused or timed-out connect for this long (default 0)\n",
+		"  -w SECONDS  retry a refused or timed-out connect for this long (default 0)\n"
+		"  -t SECONDS  how long ping and conn go on (default 1; at least 10 times)\n",
 		MAX_CHUNK);
 	exit(2);
 }
@@ -145,6 +163,89 @@ static const char *receive(int fd, int type, void *buf, size_t len,
 	return NULL;
 }
 
+/* Round trips not counted, while caches and the scheduler settle. */
+#define PING_WARMUP	20
+#define MIN_ROUNDS	10
+
+/* One byte out and the same byte back; NULL, or why not. */
+static const char *round_trip(int fd, int type, unsigned char byte)
+{
+	unsigned char back;
+	const char *err;
+
+	if (write_all(fd, &byte, 1))
+		return fail("write: %s", strerror(errno));
+	err = receive(fd, type, &back, 1, "echo");
+	if (!err && back != byte)
+		err = fail("echo: 0x%02x came back for 0x%02x", back, byte);
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const char *ping(int fd, int type, double seconds, size_t *n,
+			double *p50, double *p99)
+{
+	size_t cap = 4096, i;
+	double until, t0, *rtt;
+	const char *err = NULL;
+
+	rtt = malloc(cap * sizeof(*rtt));
+	if (!rtt)
+		return fail("out of memory");
+	*n = 0;
+	until = now() + seconds;
+	for (i = 0; !err && (now() < until || *n < MIN_ROUNDS); i++) {
+		t0 = now();
+		err = round_trip(fd, type, i);
+		if (err || i < PING_WARMUP)
+			continue;
+		if (*n == cap) {
+			double *r = realloc(rtt, 2 * cap * sizeof(*rtt));
+
+			if (!r) {
+				err = fail("out of memory");
+				break;
+			}
+			rtt = r;
+			cap *= 2;
+		}
+		rtt[(*n)++] = (now() - t0) * 1e6;
+	}
+	if (!err) {
+		qsort(rtt, *n, sizeof(*rtt), cmp_double);
+		*p50 = rtt[*n / 2];
+		*p99 = rtt[(*n * 99) / 100];
+	}
+	free(rtt);
+	return err;
+}
+
+/* Connections to cid:port, each carrying one round trip. */
+static const char *conn_loop(int type, unsigned int cid, unsigned int port,
+			     double seconds, size_t *n, double *elapsed)
+{
+	double t0 = now(), until = t0 + seconds;
+	const char *err = NULL;
+	int fd;
+
+	for (*n = 0; !err && (now() < until || *n < MIN_ROUNDS); (*n)++) {
+		fd = vsock_connect(type, cid, port, 0);
+		*elapsed = now() - t0;
+		if (fd < 0)
+			return fail("connect %zu: %s", *n, strerror(errno));
+		err = round_trip(fd, type, *n);
+		close(fd);
+	}
+	*elapsed = now() - t0;
+	return err;
+}
+
 static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 			   uint64_t *hash)
 {
@@ -159,7 +260,7 @@ static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 	uint64_t off;
 	size_t len;
 
-	buf = malloc(chunk);
+	buf = calloc(1, chunk);
 	if (!buf)
 		return fail("out of memory");
 	*hash = FNV_INIT;
@@ -169,8 +270,10 @@ static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 	}
 	for (off = 0; off < length; off += len) {
 		len = length - off < chunk ? length - off : chunk;
-		pattern(hdr.seed, off, buf, len);
-		*hash = fnv1a(*hash, buf, len);
+		if (!raw) {
+			pattern(hdr.seed, off, buf, len);
+			*hash = fnv1a(*hash, buf, len);
+		}
 		if (write_all(fd, buf, len)) {
 			err = fail("payload at offset %llu: %s",
 				   (unsigned long long)off, strerror(errno));
@@ -216,6 +319,8 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 		err = receive(fd, type, buf, len, "payload");
 		if (err)
 			goto out;
+		if (raw)
+			continue;
 		pattern(hdr.seed, off, want, len);
 		if (memcmp(buf, want, len)) {
 			for (i = 0; buf[i] == want[i]; i++)
@@ -227,7 +332,7 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 		*hash = fnv1a(*hash, buf, len);
 	}
 	err = receive(fd, type, &trailer, sizeof(trailer), "trailer");
-	if (!err && trailer != *hash)
+	if (!err && !raw && trailer != *hash)
 		err = fail("trailer: sender's hash %016llx, received data's %016llx",
 			   (unsigned long long)trailer, (unsigned long long)*hash);
 out:
@@ -239,17 +344,21 @@ out:
 int main(int argc, char **argv)
 {
 	uint64_t length = 1 << 20, chunk = 65536, wait_s = 0, port, hash = 0;
+	double seconds = 1, p50 = 0, p99 = 0, start;
 	unsigned int cid, cport;
-	int type = SOCK_STREAM, sending, fd, lfd, opt;
+	int type = SOCK_STREAM, sending = 0, fd, lfd, opt;
+	size_t n = 0;
 	struct sockaddr_vm peer;
 	const char *err, *role;
 	unsigned char ack;
-	double start;
 
-	while ((opt = getopt(argc, argv, "sn:m:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "srn:m:w:t:")) != -1) {
 		switch (opt) {
 		case 's':
 			type = SOCK_SEQPACKET;
+			break;
+		case 'r':
+			raw = 1;
 			break;
 		case 'n':
 			if (parse_num(optarg, UINT64_MAX, &length))
@@ -263,28 +372,46 @@ int main(int argc, char **argv)
 			if (parse_num(optarg, 3600, &wait_s))
 				bad_usage();
 			break;
+		case 't':
+			seconds = atof(optarg);
+			if (!(seconds > 0))
+				bad_usage();
+			break;
 		default:
 			bad_usage();
 		}
 	}
 	if (optind != argc - 2)
 		bad_usage();
-	if (!strcmp(argv[optind], "send"))
-		sending = 1;
-	else if (!strcmp(argv[optind], "recv"))
-		sending = 0;
-	else
-		bad_usage();
 	role = argv[optind];
+	if (!strcmp(role, "send"))
+		sending = 1;
+	else if (strcmp(role, "recv") && strcmp(role, "ping") &&
+		 strcmp(role, "conn"))
+		bad_usage();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* A receiver that gave up closes: report EPIPE rather than die. */
 	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(role, "conn")) {
+		if (parse_cid_port(argv[optind + 1], &cid, &cport))
+			bad_usage();
+		err = conn_loop(type, cid, cport, seconds, &n, &start);
+		if (err) {
+			printf("VSOCK-XFER-FAIL conn: %s\n", err);
+			return 1;
+		}
+		printf("VSOCK-XFER-CONN n=%zu seconds=%.3f rate=%.1f\n", n,
+		       start, n / start);
+		return 0;
+	}
 	if (!parse_cid_port(argv[optind + 1], &cid, &cport)) {
+		start = now();
 		fd = vsock_connect(type, cid, cport, wait_s);
 		if (fd < 0) {
-			printf("VSOCK-XFER-FAIL %s: connect to %u:%u: %s\n",
-			       role, cid, cport, strerror(errno));
+			printf("VSOCK-XFER-FAIL %s: connect to %u:%u: %s (errno %d) after %.3f s\n",
+			       role, cid, cport, strerror(errno), errno,
+			       now() - start);
 			return 1;
 		}
 	} else if (!parse_num(argv[optind + 1], UINT32_MAX, &port)) {
@@ -314,6 +441,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (!strcmp(role, "ping")) {
+		err = ping(fd, type, seconds, &n, &p50, &p99);
+		close(fd);
+		if (err) {
+			printf("VSOCK-XFER-FAIL ping: %s (peer %u:%u)\n", err,
+			       peer.svm_cid, peer.svm_port);
+			return 1;
+		}
+		printf("VSOCK-XFER-PING n=%zu p50_us=%.1f p99_us=%.1f peer=%u:%u\n",
+		       n, p50, p99, peer.svm_cid, peer.svm_port);
+		return 0;
+	}
 	start = now();
 	if (sending) {
 		err = do_send(fd, type, length, chunk, &hash);

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# module.sh load|unload|name ours|stock
+# module.sh load|unload|name ours|stock|peer
 #
 # Loads or unloads the vhost-vsock module under test inside the test VM:
 # 'ours' is vhost_vsock_fwd.ko from the top of the repository, 'stock' is
 # the test kernel's vhost_vsock. Both need vhost and the virtio vsock
-# transport, which modprobe loads from the test kernel.
+# transport, which modprobe loads from the test kernel. 'peer' is what the
+# userspace daemon vhost-device-vsock needs to reach host applications:
+# vsock_loopback.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../../../../.." && pwd)
@@ -15,7 +17,8 @@ name() {
 	case "$1" in
 	ours) echo vhost_vsock_fwd ;;
 	stock) echo vhost_vsock ;;
-	*) echo "module.sh: unknown module '$1' (ours or stock)" >&2; return 2 ;;
+	peer) echo vsock_loopback ;;
+	*) echo "module.sh: unknown module '$1' (ours, stock or peer)" >&2; return 2 ;;
 	esac
 }
 
@@ -27,6 +30,9 @@ load() {
 		;;
 	stock)
 		modprobe vhost_vsock
+		;;
+	peer)
+		modprobe vsock_loopback
 		;;
 	*)
 		name "$1"
@@ -51,8 +57,8 @@ unload() {
 	done
 }
 
-[ $# -eq 2 ] || { echo "usage: module.sh load|unload|name ours|stock" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: module.sh load|unload|name ours|stock|peer" >&2; exit 2; }
 case "$1" in
 load|unload|name) "$1" "$2" ;;
-*) echo "usage: module.sh load|unload|name ours|stock" >&2; exit 2 ;;
+*) echo "usage: module.sh load|unload|name ours|stock|peer" >&2; exit 2 ;;
 esac
