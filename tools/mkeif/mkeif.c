@@ -148,7 +148,7 @@ static json_t *kernel_version(const struct input *k)
 	off = (k->data[BZ_VERSION_PTR] | k->data[BZ_VERSION_PTR + 1] << 8) + 0x200;
 	for (end = off; end < k->len && k->data[end] && k->data[end] != ' '; end++)
 		;
-	if (off >= k->len || end == k->len)
+	if (off >= k->len || end == k->len || end == off)
 		return json_string("unknown");
 	return json_stringn((const char *)k->data + off, end - off);
 }
@@ -638,14 +638,14 @@ int main(int argc, char **argv)
 		{ "metadata", required_argument, NULL, 'm' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "cpus", required_argument, NULL, 'C' },
-		{ "describe", required_argument, NULL, 'd' },
+		{ "describe", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	/* nitro-cli's defaults for an image's memory and CPUs. */
 	struct build b = { .memory_mib = 1024, .cpus = 2 };
-	const char *desc = NULL;
+	bool desc = false;
 	bool json = false;
 	int c;
 
@@ -657,7 +657,7 @@ int main(int argc, char **argv)
 		case 'm': b.metadata = optarg; break;
 		case 'M': b.memory_mib = number("--memory", optarg, UINT64_MAX >> 20); break;
 		case 'C': b.cpus = number("--cpus", optarg, UINT32_MAX); break;
-		case 'd': desc = optarg; break;
+		case 'd': desc = true; break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'r':
@@ -671,14 +671,16 @@ int main(int argc, char **argv)
 			return EX_USAGE_;
 		}
 	}
-	if (optind < argc)
-		die(EX_USAGE_, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (desc) {
 		if (b.out || b.kernel.path || b.cmdline || b.nramdisks || b.metadata)
 			die(EX_USAGE_, "--describe takes no build options");
-		describe(desc, json);
+		if (optind != argc - 1)
+			die(EX_USAGE_, "--describe takes one FILE (see --help)");
+		describe(argv[optind], json);
 		return 0;
 	}
+	if (optind < argc)
+		die(EX_USAGE_, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (json)
 		die(EX_USAGE_, "-j goes with --describe");
 	if (!b.out || !b.kernel.path || !b.cmdline || !b.nramdisks)
