@@ -30,6 +30,7 @@ static const char *const kinds[][4] = {
 	{ "no-kernel", "15", "No kernel section", "the kernel section is left out of the section table" },
 	{ "no-cmdline", "15", "No cmdline section", "the cmdline section is left out of the section table" },
 	{ "no-ramdisk", "15", "No ramdisk section", "every ramdisk section is left out of the section table" },
+	{ "metadata", "17", "-", "the metadata's JSON begins with '!'" },
 	{ "truncate", "10", "Failed to read EIF ramdisk section data", "the file ends in the middle of its last section" },
 };
 
@@ -132,6 +133,12 @@ int main(int argc, char **argv)
 		drop(&h, img, EIF_SECTION_CMDLINE);
 	} else if (!strcmp(kind, "no-ramdisk")) {
 		drop(&h, img, EIF_SECTION_RAMDISK);
+	} else if (!strcmp(kind, "metadata")) {
+		for (i = 0; i < h.section_cnt; i++) {
+			eif_section_decode(&s, img + h.section_offsets[i]);
+			if (s.type == EIF_SECTION_METADATA && s.size)
+				img[h.section_offsets[i] + EIF_SECTION_HDR_SIZE] = '!';
+		}
 	} else if (!strcmp(kind, "truncate")) {
 		eif_section_decode(&s, img + h.section_offsets[h.section_cnt - 1]);
 		len = h.section_offsets[h.section_cnt - 1] + EIF_SECTION_HDR_SIZE + s.size / 2;

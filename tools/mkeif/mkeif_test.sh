@@ -6,7 +6,8 @@
 # through --describe, with the CRC and PCRs checked against coreutils' and
 # gzip's own SHA-384 and CRC32; every kind of mkeif-corrupt is refused with
 # its exit status and a message naming the defect; bad build inputs are
-# refused. Needs no VM and no root.
+# refused; a signed image gets PCR8. Needs no VM and no root; openssl
+# makes the test certificate.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -124,7 +125,20 @@ SOURCE_DATE_EPOCH=1700000000 "$mkeif" -o "$tmp/a/m.eif" --kernel "$kernel" --cmd
 		.metadata.BuildMetadata.BuildTime == "2023-11-14T22:13:20+00:00"' >/dev/null
 ok $? metadata_and_reproducible
 
-# 5. Bad build inputs: each refused with its status and a message.
+# 5. A signed image (the section as eif-add-signature.pl writes it): PCR8
+# measures the certificate, which openssl reads independently; the other
+# PCRs stay as they were.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp384r1 -nodes \
+	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 -subj /CN=mkeif-test \
+	>"$tmp/openssl.log" 2>&1 &&
+	"$here/eif-add-signature.pl" "$out2" "$tmp/signed.eif" "$tmp/cert.pem" &&
+	"$mkeif" --describe "$tmp/signed.eif" >"$tmp/signed.txt" 2>&1 &&
+	[ "$(field PCR8 "$tmp/signed.txt")" = "$(openssl x509 -in "$tmp/cert.pem" -outform DER | pcr_of)" ] &&
+	[ "$(grep '^PCR[012] ' "$tmp/signed.txt")" = "$(grep '^PCR[012] ' "$tmp/two.txt")" ] &&
+	grep -qx 'section 5 signature offset [0-9]* size [0-9]*' "$tmp/signed.txt"
+ok $? signed_pcr8
+
+# 6. Bad build inputs: each refused with its status and a message.
 refused() { # NAME STATUS PATTERN CMD...
 	local name=$1 want=$2 pat=$3 got
 	shift 3
@@ -154,19 +168,25 @@ refused build_bad_cpus 2 'not a number' \
 	"$mkeif" -o "$tmp/x.eif" --kernel "$kernel" --cmdline x --ramdisk "$tmp/boot.cpio" --cpus 0
 [ ! -e "$tmp/x.eif" ] && [ ! -e "$tmp/x.eif.tmp" ]
 ok $? build_refusals_leave_no_file
+printf '\x81\x01' >"$tmp/sig-int"
+"$here/eif-add-signature.pl" "$out" "$tmp/bad.eif" --raw "$tmp/sig-int"
+refused signature_not_maps 17 'not an array of maps' "$mkeif" --describe "$tmp/bad.eif"
+printf '\x81\xa1' >"$tmp/sig-cut"
+"$here/eif-add-signature.pl" "$out" "$tmp/bad.eif" --raw "$tmp/sig-cut"
+refused signature_not_cbor 17 'is not CBOR' "$mkeif" --describe "$tmp/bad.eif"
 refused describe_missing_file 3 'No such file' "$mkeif" --describe "$tmp/none"
 refused describe_not_a_file 3 'not a regular file' "$mkeif" --describe /dev/null
 : >"$tmp/empty.eif"
 refused describe_zero_bytes 10 'truncated: 0 bytes' "$mkeif" --describe "$tmp/empty.eif"
 
-# 6. Every corruption, from both images, refused with its own status and a
+# 7. Every corruption, from both images, refused with its own status and a
 # message naming the defect.
 declare -A msg=(
 	[magic]='bad magic' [version]='EIF version 3' [flags]='undefined bits 0x8000'
 	[crc]='CRC32 mismatch' [size]='in the EIF header but' [section-size]='ends beyond the end'
 	[overlap]='overlap' [offset]='beyond the end of the file' [no-kernel]='no kernel section'
 	[no-cmdline]='no cmdline section' [no-ramdisk]='no ramdisk section'
-	[truncate]='truncated: section'
+	[truncate]='truncated: section' [metadata]='metadata section 2 is not JSON'
 )
 while IFS=$'\t' read -r kind status _ _; do
 	for img in one two; do
