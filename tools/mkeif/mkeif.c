@@ -537,13 +537,13 @@ static void print_json(const struct image *im)
 		snprintf(name, sizeof(name), "PCR%d", pcr_ids[i]);
 		json_object_set_new(pcrs, name, json_string(hex(im->pcr[pcr_ids[i]], SHA384_LEN)));
 	}
-	o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:I, s:I, s:i, s:i, s:i, s:o, s:b, s:o, s:s%, s:O?, s:o}",
+	o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:I, s:I, s:i, s:I, s:i, s:o, s:b, s:o, s:s%, s:O?, s:o}",
 		"file", im->path, "size", (json_int_t)im->len,
 		"version", h->version, "flags", h->flags,
 		"arch", h->flags & EIF_FLAG_ARM64 ? "aarch64" : "x86_64",
 		"default_memory", (json_int_t)h->default_memory,
 		"default_cpus", (json_int_t)h->default_cpus,
-		"reserved", h->reserved, "unused", (int)h->unused,
+		"reserved", h->reserved, "unused", (json_int_t)h->unused,
 		"section_count", h->section_cnt,
 		"crc32", json_sprintf("0x%08x", h->crc32), "crc_ok", 1, "sections", secs,
 		"cmdline", (const char *)section_data(im, ci), (size_t)im->sec[ci].size,
