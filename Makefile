@@ -58,12 +58,14 @@ module: kdir $(if $(filter $(KDIR),$(VHOST_SRC)),,source)
 
 tools: source
 	$(MAKE) -C $(TOP)/tools/vsock-fwd
+	$(MAKE) -C $(TOP)/tools/mkeif
 	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC)
 	$(MAKE) -C $(SELFTESTS)/bench
 
 install: all
 	$(KMAKE) modules_install
 	$(MAKE) -C $(TOP)/tools/vsock-fwd install
+	$(MAKE) -C $(TOP)/tools/mkeif install
 
 deps:
 	@$(TOP)/scripts/deps.sh
@@ -100,6 +102,7 @@ clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(KMAKE) clean
 	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(SELFTESTS)/vm/warn clean
 	-$(MAKE) -C $(TOP)/tools/vsock-fwd clean
+	-$(MAKE) -C $(TOP)/tools/mkeif clean
 	-$(MAKE) -C $(SELFTESTS) clean
 	-$(MAKE) -C $(SELFTESTS)/bench clean
 	rm -rf $(BUILD)

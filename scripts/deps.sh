@@ -16,7 +16,8 @@ mkdir -p "$build"
 
 tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
        libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev pkg-config sparse
-       jq socat kmod xz-utils zstd lz4 perl)
+       jq socat kmod xz-utils zstd lz4 perl
+       libgnutls28-dev libcbor-dev libjansson-dev zlib1g-dev openssl)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
