@@ -5,7 +5,11 @@
 #   make deps        install what everything below needs (apt)
 #   make             build vhost_vsock_fwd.ko and the tools
 #   make install     install the module (modules_install) and vsock-fwd
-#   make demo        deps, build, and an enclave VM heartbeating its parent
+#   make demo        deps, build, and an enclave (an EIF on QEMU's
+#                    nitro-enclave machine) heartbeating its parent
+#   make qemu        QEMU 10.0 with the parent-cid series (tools/qemu), built
+#                    once into the cache; build/qemu links to it
+#   make qemu-stock  the same QEMU without the series (build/qemu-stock)
 #   make check       deps, build, style checks, the VM test suites
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
@@ -40,7 +44,7 @@ MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
 .PHONY: all module tools install deps check check-vm demo demo-vm bench guest style \
-	vm-shell clean kdir source
+	vm-shell clean kdir source qemu qemu-stock
 
 all: module tools
 
@@ -77,13 +81,13 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all guest
+check-vm: all guest qemu
 	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-vm
 
-demo-vm: all guest
+demo-vm: all guest qemu
 	@echo "Booting the test VM (Debian's 6.12 kernel in QEMU) with vhost_vsock_fwd loaded..."
 	@$(SELFTESTS)/vm/run.sh --module ours --timeout 900 -- scripts/demo-vm.sh
 
@@ -94,6 +98,14 @@ bench: all
 guest: source
 	@$(SELFTESTS)/guest/build-kernel.sh $(KSRC) $(BUILD)/guest
 	@$(SELFTESTS)/guest/build-initramfs.sh $(KSRC) $(BUILD)/guest
+
+# QEMU's cache key covers the series and the configuration: a rebuild only
+# when either, or Debian's QEMU 10.0 version, changes.
+qemu:
+	@$(TOP)/tools/qemu/build.sh $(BUILD)/qemu
+
+qemu-stock:
+	@$(TOP)/tools/qemu/build.sh --no-series $(BUILD)/qemu-stock
 
 vm-shell: all
 	$(SELFTESTS)/vm/run.sh --module ours --interactive

@@ -11,6 +11,8 @@
 #
 #   --cid N               a vhost-vsock device with guest CID N
 #   --vhostfd FD          ... on this inherited /dev/vhost-vsock fd
+#   --vsock-opts OPTS     more options of that device, e.g. accept-children=on
+#                         (the parent-cid series: QEMU=build/qemu/bin/...)
 #   --machine microvm|q35 microvm,acpi=off with virtio-mmio (default) or
 #                         q35 with virtio-pci
 #   --heartbeat off|CID[:PORT]
@@ -25,7 +27,12 @@
 #   --quiet               do not copy the console to stdout
 #   --append ARGS         more kernel command line
 #   --dir DIR             the guest's build directory (default build/guest)
-# Without CMD the guest runs an interactive shell.
+#   --eif FILE            boot the enclave image FILE on QEMU's nitro-enclave
+#                         machine (build/qemu, or $QEMU) instead; it brings
+#                         its own command line and application, so no CMD
+#   --nitro OPTS          that machine's options, e.g. parent-cid=2
+#   --qemu-arg ARG        one more argument for QEMU (repeatable)
+# Without CMD (and --eif) the guest runs an interactive shell.
 #
 # Exit status: CMD's (255: it never ran, e.g. a failed heartbeat), 124 on
 # timeout, 125 when the guest gave no final token or the kernel complained.
@@ -35,13 +42,14 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../../.." && pwd)
 
-cid= vhostfd= machine=microvm heartbeat=off net= usenet=0 mem=128
-timeout=300 log= quiet=0 append= dir=$top/build/guest
-usage() { sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+cid='' vhostfd='' machine=microvm heartbeat=off net='' usenet=0 mem=128
+timeout=300 log='' quiet=0 append='' dir=$top/build/guest eif='' nitro=
+usage() { sed -n '4,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cid) cid=$2; shift 2 ;;
 	--vhostfd) vhostfd=$2; shift 2 ;;
+	--vsock-opts) vsockopts=$2; shift 2 ;;
 	--machine) machine=$2; shift 2 ;;
 	--heartbeat) heartbeat=$2; shift 2 ;;
 	--net) net=$2; usenet=1; shift 2 ;;
@@ -51,15 +59,18 @@ while [ $# -gt 0 ]; do
 	--quiet) quiet=1; shift ;;
 	--append) append=$2; shift 2 ;;
 	--dir) dir=$2; shift 2 ;;
+	--eif) eif=$2; shift 2 ;;
+	--nitro) nitro=$2; shift 2 ;;
+	--qemu-arg) extra+=("$2"); shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
 done
 case "$machine" in microvm|q35) ;; *) usage ;; esac
 [ -z "$vhostfd" ] || [ -n "$cid" ] || usage
-for f in bzImage initramfs.cpio; do
-	if [ ! -f "$dir/$f" ]; then
-		echo "run-guest.sh: $dir/$f missing; build the guest first" >&2
+for f in ${eif:-$dir/bzImage $dir/initramfs.cpio}; do
+	if [ ! -f "$f" ]; then
+		echo "run-guest.sh: $f missing; build the guest first" >&2
 		exit 2
 	fi
 done
@@ -78,26 +89,36 @@ cmdline="console=ttyS0 loglevel=5 panic_on_warn=1 oops=panic"
 cmdline+=" guest.heartbeat=$heartbeat"
 [ -z "$cmd" ] || cmdline+=" guest.cmd=\"$cmd\""
 
-if [ "$machine" = microvm ]; then
-	qemu=(qemu-system-x86_64 -machine "microvm,acpi=off,accel=${ACCEL:-tcg}")
+if [ -n "$eif" ]; then
+	[ -z "$*" ] || usage
+	qemu=("${QEMU:-$top/build/qemu/bin/qemu-system-x86_64}"
+	      -machine "nitro-enclave,accel=${ACCEL:-tcg}${nitro:+,$nitro}")
+elif [ "$machine" = microvm ]; then
+	qemu=("${QEMU:-qemu-system-x86_64}" -machine "microvm,acpi=off,accel=${ACCEL:-tcg}")
 	vsockdev=vhost-vsock-device netdev=virtio-net-device
 else
-	qemu=(qemu-system-x86_64 -machine "q35,accel=${ACCEL:-tcg}")
+	qemu=("${QEMU:-qemu-system-x86_64}" -machine "q35,accel=${ACCEL:-tcg}")
 	vsockdev=vhost-vsock-pci netdev=virtio-net-pci
 fi
-qemu+=(-m "$mem" -nodefaults -no-reboot -display none -monitor none
-	-serial stdio -kernel "$dir/bzImage" -initrd "$dir/initramfs.cpio")
+qemu+=(-m "$mem" -nodefaults -no-reboot -display none -monitor none -serial stdio)
+if [ -n "$eif" ]; then
+	qemu+=(-kernel "$eif")
+else
+	qemu+=(-kernel "$dir/bzImage" -initrd "$dir/initramfs.cpio")
+fi
 if [ -n "$cid" ]; then
-	qemu+=(-device "$vsockdev,guest-cid=$cid${vhostfd:+,vhostfd=$vhostfd}")
+	qemu+=(-device "$vsockdev,guest-cid=$cid${vhostfd:+,vhostfd=$vhostfd}${vsockopts:+,$vsockopts}")
 fi
 if [ $usenet = 1 ]; then
 	qemu+=(-netdev "user,id=net0${net:+,$net}" -device "$netdev,netdev=net0")
 	cmdline+=" ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off"
 fi
+qemu+=(${extra[@]+"${extra[@]}"})
 cmdline+="${append:+ $append}"
-qemu+=(-append "$cmdline")
+# An EIF's own command line is the whole of it, as on Nitro.
+[ -n "$eif" ] || qemu+=(-append "$cmdline")
 
-if [ -z "$cmd" ]; then
+if [ -z "$cmd" ] && [ -z "$eif" ]; then
 	exec "${qemu[@]}"
 fi
 
