@@ -213,7 +213,7 @@ if [ -x "$gbin/nsm-pcr" ]; then
 	for i in 0 1 2; do
 		want=$("$mkeif" --describe "$tmp/pcr.eif" | sed -n "s/^PCR$i //p")
 		[ -n "$want" ] || why+="mkeif --describe gave no PCR$i; "
-		why+=$(has "$tmp/pcr.log" "^NSM-PCR$i $want\$")
+		why+=$(has "$tmp/pcr.log" "^PCR$i $want\$")
 	done
 	result nitro.enclave_reads_its_pcrs_from_nsm "$why"
 else
