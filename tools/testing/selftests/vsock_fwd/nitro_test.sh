@@ -6,7 +6,8 @@
 # with the parent-cid series (build/qemu), in the test VM. With our module
 # loaded: the host's applications as the parent (parent-cid=2), a parent VM
 # (parent-cid=P, its device accept-children=on), two enclaves sharing one
-# parent, the PCRs the enclave reads from its NSM device, and the machine's
+# parent, a device a launcher configured (vhostfd=),
+# the PCRs the enclave reads from its NSM device, and the machine's
 # old vhost-user path (vsock=, with the vhost-device-vsock peer) on QEMU
 # with and without the series. With the stock module: QEMU refuses to start
 # and names ours. With either: vsock= together with parent-cid= is refused.
@@ -16,6 +17,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
 tool=$top/tools/vsock-fwd/vsock-fwd
+launch=$top/build/selftests/guest-launch
 xfer=$gbin/vsock-xfer
 mkeif=$top/tools/mkeif/mkeif
 qemu=$top/build/qemu/bin/qemu-system-x86_64
@@ -23,7 +25,7 @@ qemu_stock=$top/build/qemu-stock/bin/qemu-system-x86_64
 peer=$(find "${VSOCK_FWD_CACHE:-/var/cache/vhost-vsock-fwd}/peer" -name vhost-device-vsock \
 	-type f -perm -u+x 2> /dev/null | head -n1)
 build_eif=$top/tools/testing/selftests/vsock_fwd/guest/build-eif.sh
-ENC=16 ENC2=17 PARENT=20 PENC=21 VU=24
+ENC=16 ENC2=17 PARENT=20 PENC=21 FD_ENC=22 VU=24
 GT=240	# seconds a guest may take, boot included (nested TCG)
 MIB=1048576
 
@@ -31,7 +33,7 @@ echo "TAP version 13"
 [ -x "$qemu" ] || { echo "1..0 # SKIP $qemu missing: run make qemu"; exit 1; }
 if lsmod | grep -q '^vhost_vsock_fwd '; then
 	module=ours
-	echo "1..8"
+	echo "1..9"
 else
 	module=stock
 	echo "1..2"
@@ -81,7 +83,7 @@ if [ $module = stock ]; then
 	[ $st -ne 0 ] && [ $st -ne 124 ] || why="QEMU exit status $st; "
 	why+=$(has "$tmp/stock.out" 'needs the vhost_vsock_fwd module')
 	result nitro.stock_module_refused_naming_ours "$why"
-	# (e) The vhost-user path the machine had before the series, unchanged:
+	# (f) The vhost-user path the machine had before the series, unchanged:
 # vhost-device-vsock forwards the enclave's connections to CID 1 (the
 # loopback transport), where the heartbeat responder and the parent's
 # service listen. On QEMU with the series, and on the same QEMU without it
@@ -200,7 +202,22 @@ why+=$(has "$tmp/two.hb" "^heartbeat from enclave cid $ENC2 ")
 kill $hb 2> /dev/null
 result nitro.two_enclaves_share_one_parent "$why"
 
-# (d) The enclave reads PCR0..2 from its NSM device (nsm-pcr, the guest's
+# (d) A launcher configured the device and hands it over: vhostfd= alone
+# selects the in-kernel device, with the launcher's forward.
+eif fd true
+"$tool" heartbeat count 1 > "$tmp/fd.hb" 2>&1 &
+hb=$!
+launcher=("$launch" 10 3 2 strict --)
+enclave_start fd vhostfd=10,enclave-cid=$FD_ENC
+launcher=()
+why=
+finish fd
+kill $hb 2> /dev/null
+why+=$(has "$tmp/fd.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
+why+=$(has "$tmp/fd.hb" "^heartbeat from enclave cid $FD_ENC ")
+result nitro.vhostfd_from_a_launcher "$why"
+
+# (e) The enclave reads PCR0..2 from its NSM device (nsm-pcr, the guest's
 # libcbor client); they must be what mkeif --describe computes.
 if [ -x "$gbin/nsm-pcr" ]; then
 	eif pcr nsm-pcr 0 1 2
@@ -220,7 +237,7 @@ else
 	echo "ok $((n += 1)) nitro.enclave_reads_its_pcrs_from_nsm # SKIP no nsm-pcr in build/guest/bin"
 fi
 
-# (e) The vhost-user path the machine had before the series, unchanged:
+# (f) The vhost-user path the machine had before the series, unchanged:
 # vhost-device-vsock forwards the enclave's connections to CID 1 (the
 # loopback transport), where the heartbeat responder and the parent's
 # service listen. On QEMU with the series, and on the same QEMU without it
