@@ -6,11 +6,11 @@
 # with the parent-cid series (build/qemu), in the test VM. With our module
 # loaded: the host's applications as the parent (parent-cid=2), a parent VM
 # (parent-cid=P, its device accept-children=on), two enclaves sharing one
-# parent, a device a launcher configured (vhostfd=),
-# the PCRs the enclave reads from its NSM device, and the machine's
-# old vhost-user path (vsock=, with the vhost-device-vsock peer) on QEMU
-# with and without the series. With the stock module: QEMU refuses to start
-# and names ours. With either: vsock= together with parent-cid= is refused.
+# parent, a device a launcher configured (vhostfd=), the PCRs the enclave
+# reads from its NSM device, and the machine's old vhost-user path (vsock=,
+# with the vhost-device-vsock peer) on QEMU with and without the series.
+# With the stock module: QEMU refuses to start and names ours. With either:
+# vsock= together with parent-cid= is refused.
 # Prints TAP.
 set -u
 
