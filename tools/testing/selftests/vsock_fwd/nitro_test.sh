@@ -140,7 +140,7 @@ hb=$!
 { "$xfer" recv 8000 && "$xfer" -n $MIB send 8000; } > "$tmp/host.svc" 2>&1 &
 svc=$!
 enclave_start host parent-cid=2,enclave-cid=$ENC
-if wait_log "$tmp/host.log" '^VSOCK-XFER-LISTENING port=5000' $GT; then
+if wait_log "$tmp/host.log" '^VSOCK-XFER-LISTENING port=5000' $GT "${guest_pid[host]}"; then
 	"$xfer" send $ENC:5000 > "$tmp/host.in" 2>&1
 fi
 why=
@@ -165,7 +165,7 @@ guest_start parent --cid $PARENT --vsock-opts accept-children=on --timeout $GT -
 	"vsock-echo 9000 & vsock-xfer recv 8000 && vsock-xfer -w 120 send $PENC:5000"
 launcher=()
 why=
-if wait_log "$tmp/parent.log" '^VSOCK-ECHO-LISTENING port=9000' $GT; then
+if wait_log "$tmp/parent.log" '^VSOCK-ECHO-LISTENING port=9000' $GT "${guest_pid[parent]}"; then
 	eif penc sh -c "vsock-xfer -w 30 send 3:8000 && vsock-xfer recv 5000"
 	enclave_start penc parent-cid=$PARENT,enclave-cid=$PENC
 	finish penc
