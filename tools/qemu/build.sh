@@ -27,7 +27,7 @@ if [ "${1:-}" = --no-series ]; then
 	suffix=-stock
 	shift
 fi
-out=${1:?usage: build.sh [--no-series] OUT}
+out=$(realpath -m -s "${1:?usage: build.sh [--no-series] OUT}")
 
 log() { printf 'qemu: %s\n' "$*" >&2; }
 
