@@ -18,7 +18,10 @@ mkdir -p "$build"
 tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
        libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev pkg-config sparse
        jq socat kmod xz-utils zstd lz4 perl
-       rustc-web cargo-web libc6-dev patch)
+       rustc-web cargo-web libc6-dev patch
+       libgnutls28-dev libcbor-dev libjansson-dev zlib1g-dev openssl
+       libfdt-dev libglib2.0-dev ninja-build python3-venv python3-setuptools
+       dpkg-dev qemu-system-data)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

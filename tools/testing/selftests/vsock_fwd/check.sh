@@ -113,6 +113,15 @@ echo "== kernels"
 tap kernels "$logs/kernels.tap" "$logs/kernels.tap"
 [ "$tap_count" -eq 6 ] || report FAIL "kernels/incomplete" "$logs/kernels.tap"
 
+# Host-side tests that need no VM.
+echo "== mkeif"
+"$top/tools/mkeif/mkeif_test.sh" > "$logs/mkeif.tap" 2>&1
+tap mkeif "$logs/mkeif.tap" "$logs/mkeif.tap"
+plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$logs/mkeif.tap")
+if [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
+	report FAIL "mkeif/incomplete" "$logs/mkeif.tap"
+fi
+
 # The harness must fail a run unless the success token arrives.
 echo "== harness"
 make -s -C "$KDIR" M="$here/vm/warn" modules > "$logs/warn-build.log" 2>&1 ||

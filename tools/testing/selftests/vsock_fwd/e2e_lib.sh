@@ -59,12 +59,14 @@ wait_pid() {
 # guest has its own --timeout too, so SECS only guards against a hung QEMU.
 guest_wait() { wait_pid "${guest_pid[$1]}" "$2"; }
 
-# wait_log FILE PATTERN SECS: wait until FILE has a line matching PATTERN
-# (grep -E); the guests print tokens when they are ready for a peer.
+# wait_log FILE PATTERN SECS [PID]: wait until FILE has a line matching
+# PATTERN (grep -E); the guests print tokens when they are ready for a peer.
+# Gives up at once when PID (the guest writing FILE) has ended.
 wait_log() {
 	local i=0
 	until grep -qE -- "$2" "$1" 2> /dev/null; do
 		[ $i -lt $(($3 * 5)) ] || return 1
+		[ -z "${4:-}" ] || kill -0 "$4" 2> /dev/null || return 1
 		sleep 0.2
 		i=$((i + 1))
 	done

@@ -7,8 +7,10 @@
 # nitro-init as /init, busybox (the busybox-static package) for the shell
 # and utilities, our static helpers vsock-echo and vsock-xfer, and
 # upstream's vsock_test and vsock_perf from the extracted linux-source SRC,
-# linked statically. The static programs are also left in OUT/bin, where
-# they run in the test VM as well. Skipped when nothing it is built from
+# linked statically; and nsm-pcr, linked dynamically against libcbor
+# (Debian ships no static libcbor), with the shared libraries it loads.
+# The programs are also left in OUT/bin, where they run in the test VM as
+# well. Skipped when nothing it is built from
 # changed. It is not compressed: unpacking gzip costs a nested guest
 # seconds at every boot, reading 6 MB more costs QEMU nothing.
 set -euo pipefail
@@ -22,6 +24,7 @@ out=$(realpath -m "$2")
 here=$(dirname "$(realpath "$0")")
 vsock=$src/tools/testing/vsock
 busybox=/bin/busybox
+libcbor=$(realpath /usr/lib/x86_64-linux-gnu/libcbor.so)
 work=$out/initramfs
 bin=$out/bin
 
@@ -33,6 +36,10 @@ if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
 	echo "error: $busybox is not a static busybox; install busybox-static" >&2
 	exit 1
 fi
+if [ ! -f "$libcbor" ]; then
+	echo "error: no libcbor.so; install libcbor-dev (make deps)" >&2
+	exit 1
+fi
 mkdir -p "$out"
 exec 9>"$out/.initramfs.lock"
 flock 9
@@ -40,7 +47,7 @@ flock 9
 inputs=$( {
 	make -s -C "$src" kernelversion
 	gcc --version | head -n1
-	cat "$0" "$here"/*.c "$here"/*.h "$busybox" "$src/usr/gen_init_cpio.c" \
+	cat "$0" "$here"/*.c "$here"/*.h "$busybox" "$libcbor" "$src/usr/gen_init_cpio.c" \
 		"$vsock"/*.c "$vsock"/*.h "$vsock"/Makefile
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/initramfs.cpio" ] && [ "$(cat "$out/initramfs.inputs" 2>/dev/null)" = "$inputs" ]; then
@@ -79,6 +86,13 @@ fi
 # the numeric addresses the control channel uses.
 cp "$vt/vsock_test" "$vt/vsock_perf" "$bin/"
 
+# /dev/nsm's uapi header is only in the headers of this very kernel.
+echo "  GUEST   initramfs: nsm-pcr (libcbor)"
+gcc -s -O2 -Wall -Wextra -Werror -I"$work/vsock/usr/include" \
+	-o "$bin/nsm-pcr" "$here/nsm-pcr.c" -lcbor
+# The shared objects it loads, each at the path the dynamic linker uses.
+libs=$(ldd "$bin/nsm-pcr" | grep -o '/[^ ]*')
+
 echo "  GUEST   initramfs: packing"
 gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c"
 list=$work/initramfs.list
@@ -91,9 +105,18 @@ list=$work/initramfs.list
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $bin/nitro-init 0755 0 0"
 	echo "file /bin/busybox $busybox 0755 0 0"
-	for prog in vsock-echo vsock-xfer vsock-rebind vsock_test vsock_perf; do
+	for prog in vsock-echo vsock-xfer vsock-rebind vsock_test vsock_perf nsm-pcr; do
 		echo "file /bin/$prog $bin/$prog 0755 0 0"
 	done
+	# Directories (with their parents) sort before files, parents first.
+	for lib in $libs; do
+		d=$(dirname "$lib")
+		while [ "$d" != / ]; do
+			echo "dir $d 0755 0 0"
+			d=$(dirname "$d")
+		done
+		echo "file $lib $(realpath "$lib") 0755 0 0"
+	done | sort -u
 	"$busybox" --list-full | grep / | grep -vx 'bin/busybox' |
 		sed 's|^\(.*\)$|slink /\1 /bin/busybox 0777 0 0|'
 } >"$list"
