@@ -65,13 +65,15 @@ fi
 # Kbuild generates for them (*.mod.c) and build/, with gnu11 and this warning profile as errors. Not
 # -Wmissing-prototypes: kselftest_harness.h defines global functions. Not
 # unused-parameter (library callbacks) nor clobbered (the harness's
-# setjmp).
+# setjmp). The kernel's uapi headers come after the system's: only what
+# the system lacks (linux/nsm.h) is taken from there.
 n=$((n + 1))
 cflags=(-fsyntax-only -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wundef
 	-Wstrict-prototypes -Wpointer-arith -Wvla -Werror
 	-Wno-unused-parameter -Wno-clobbered -pthread
 	-Itools/testing/selftests/vsock_fwd -Iinclude/uapi
-	-I"$ksrc/tools/testing/selftests")
+	-I"$ksrc/tools/testing/selftests"
+	-idirafter "$ksrc/include/uapi")
 mapfile -t csrc < <(find . -path ./build -prune -o -path ./drivers -prune -o \
 	-path ./tools/testing/selftests/vsock_fwd/vm/warn -prune -o \
 	-name '*.mod.c' -prune -o -type f -name '*.c' -print | sort)
