@@ -650,9 +650,9 @@ static void vsock_fwd_collect_host_stream(struct sock *sk)
 
 /**
  * vsock_fwd_reset_host_streams() - end the streams between a guest and host
- *	sockets that its route to the host carried
+ *	sockets that a change of its route cuts off
  * @node: the guest
- * @alias: the alias the guest knew the host by
+ * @alias: the CID the guest knew the host by: the old alias, or 2
  *
  * Context: under vsock_fwd_mutex; sleeps.
  */

@@ -569,6 +569,27 @@ static struct vsock_fwd_node *vsock_fwd_parent(struct vsock_fwd_node *node,
 }
 
 /*
+ * Whether the guest's streams with host sockets cannot go on under @rt
+ * after @old: the host becomes its parent (streams dialled to CID 2 would
+ * hear from the alias from now on), stops being it or changes its alias
+ * (streams with the old alias), or a strict guest parent shuts the host
+ * out.
+ */
+static bool vsock_fwd_host_streams_cut(const struct vsock_fwd_route *old,
+				       const struct vsock_fwd_route *rt)
+{
+	bool old_host = old->target == VMADDR_CID_HOST;
+	bool new_host = rt->target == VMADDR_CID_HOST;
+
+	if (old_host != new_host)
+		return true;
+	if (old_host)
+		return old->alias != rt->alias;
+	return rt->target && (rt->flags & VHOST_VSOCK_FORWARD_F_STRICT) &&
+	       !(old->target && (old->flags & VHOST_VSOCK_FORWARD_F_STRICT));
+}
+
+/*
  * Replace the forward of @node, already checked by
  * vsock_fwd_check_forward(). Streams the change cuts off end with a reset
  * at both ends: host sockets and connections with a guest parent.
@@ -605,9 +626,10 @@ static int vsock_fwd_set_route(struct vsock_fwd_node *node,
 	if (old->target)
 		synchronize_rcu();
 
-	if (node->guest_cid && old->target == VMADDR_CID_HOST &&
-	    (rt->target != VMADDR_CID_HOST || rt->alias != old->alias))
-		vsock_fwd_reset_host_streams(node, old->alias);
+	if (node->guest_cid && vsock_fwd_host_streams_cut(old, rt))
+		vsock_fwd_reset_host_streams(node,
+					     old->target == VMADDR_CID_HOST ?
+					     old->alias : VMADDR_CID_HOST);
 	if (old->target != rt->target || old->alias != rt->alias)
 		vsock_fwd_conns_reset(node, node->guest_cid, old->alias,
 				      vsock_fwd_parent(node, old));

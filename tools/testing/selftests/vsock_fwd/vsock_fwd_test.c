@@ -598,6 +598,36 @@ TEST_F(fwd, forward_change_resets_host_streams)
 	close(lfd);
 }
 
+/*
+ * A stream the guest dialled to CID 2 itself, before any forward, cannot
+ * go on once the host becomes its parent (the host would be heard from
+ * the alias) or a strict guest parent shuts the host out: both ends get a
+ * reset at once. (Found by the fuzzer: the host end stayed open forever.)
+ */
+TEST_F(fwd, forward_cuts_direct_host_streams)
+{
+	struct fg_guest *e = GUEST(0);
+	struct fg_conn *c;
+	unsigned int i;
+	int lfd, fd;
+
+	PARENT(2);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, set_fwd(fg_fd(e), 0, 0, 0));
+		fd = host_stream(e, VMADDR_CID_HOST, &c, &lfd);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, both_ways(FG_END_GUEST(c), FG_END_HOST(fd), 100));
+		ASSERT_EQ(0, i ? set_forward(e, CID(2),
+					     VHOST_VSOCK_FORWARD_F_STRICT) :
+			     set_forward(e, VMADDR_CID_HOST, 0));
+		EXPECT_EQ(0, host_eof(fd, rst_ms)) TH_LOG("case %u", i);
+		EXPECT_TRUE(conn_reset(c)) TH_LOG("case %u", i);
+		fg_conn_free(c);
+		close(fd);
+		close(lfd);
+	}
+}
+
 /* Send a byte on c unless it was reset already. */
 static bool send_or_reset(struct fg_conn *c)
 {
