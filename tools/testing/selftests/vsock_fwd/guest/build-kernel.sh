@@ -7,7 +7,10 @@
 # kernel.config, from the extracted linux-source SRC, out of tree in
 # OUT/kernel, installed as OUT/bzImage. Skipped when OUT/bzImage was built
 # from the same fragment, source version and script; a changed fragment
-# rebuilds incrementally, a changed source version from scratch.
+# rebuilds incrementally, a changed source version from scratch. Each
+# bzImage is also kept in ${VSOCK_FWD_CACHE:-/var/cache/vhost-vsock-fwd}/
+# guest-kernel, keyed by those inputs, so that a new checkout on the same
+# machine (CI) takes it from there.
 #
 # It takes minutes, so it prints one line per stage and a progress line
 # rather than kbuild's thousand; the full log is OUT/kernel.log.
@@ -52,6 +55,14 @@ version=$(make -s -C "$src" kernelversion)
 inputs="$version $(sha256sum <"$fragment" | cut -d' ' -f1) $(sha256sum <"$0" | cut -d' ' -f1)"
 if [ -f "$out/bzImage" ] && [ "$(cat "$out/bzImage.inputs" 2>/dev/null)" = "$inputs" ]; then
 	echo "  GUEST   kernel $version is up to date: $out/bzImage"
+	exit 0
+fi
+cached=${VSOCK_FWD_CACHE:-/var/cache/vhost-vsock-fwd}/guest-kernel/$(sha256sum <<<"$inputs" | cut -c1-16)
+if [ -f "$cached/bzImage" ]; then
+	cp "$cached/bzImage" "$out/bzImage.tmp"
+	mv "$out/bzImage.tmp" "$out/bzImage"
+	echo "$inputs" >"$out/bzImage.inputs"
+	echo "  GUEST   kernel $version from the cache: $cached"
 	exit 0
 fi
 
@@ -134,4 +145,7 @@ fi
 cp "$kb/arch/x86/boot/bzImage" "$out/bzImage.tmp"
 mv "$out/bzImage.tmp" "$out/bzImage"
 echo "$inputs" >"$out/bzImage.inputs"
+if mkdir -p "$cached" 2>/dev/null; then
+	cp "$out/bzImage" "$cached/bzImage.tmp" && mv "$cached/bzImage.tmp" "$cached/bzImage"
+fi
 echo "  GUEST   kernel $version built in $((SECONDS - start))s: $out/bzImage ($(($(stat -c %s "$out/bzImage") / 1024)) KiB)"
