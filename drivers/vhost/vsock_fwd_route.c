@@ -107,8 +107,8 @@ struct vsock_fwd_skb_cb {
 #define VSOCK_FWD_SKB_CB(skb) ((struct vsock_fwd_skb_cb *)((skb)->cb))
 static_assert(sizeof(struct vsock_fwd_skb_cb) <= sizeof_field(struct sk_buff, cb));
 
-void vsock_fwd_count(struct vsock_fwd_node *node, enum vsock_fwd_stat stat,
-		     u32 bytes)
+static void vsock_fwd_count(struct vsock_fwd_node *node,
+			    enum vsock_fwd_stat stat, u32 bytes)
 {
 	struct vsock_fwd_pcpu_stats *s = get_cpu_ptr(node->stats);
 	unsigned long flags;

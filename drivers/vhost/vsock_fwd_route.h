@@ -125,8 +125,6 @@ void vsock_fwd_node_put(struct vsock_fwd_node *node);
 int vsock_fwd_node_init(struct vsock_fwd_node *node);
 void vsock_fwd_node_release(struct vsock_fwd_node *node);
 void vsock_fwd_node_free(struct vsock_fwd_node *node);
-void vsock_fwd_count(struct vsock_fwd_node *node, enum vsock_fwd_stat stat,
-		     u32 bytes);
 void vsock_fwd_node_fill_info(struct vsock_fwd_node *node,
 			      struct vsock_fwd_dev_info *info);
 struct sk_buff *vsock_fwd_alloc_rst(u32 src_cid, u32 src_port, u32 dst_cid,
