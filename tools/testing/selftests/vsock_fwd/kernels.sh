@@ -62,9 +62,7 @@ for v in "${versions[@]}"; do
 	ver=${tree##*/}
 	echo "# linux $ver: tree ready in $((SECONDS - t0)) s ($tree)"
 	src=$top/build/kernels/$ver
-	rm -rf "$src"
-	mkdir -p "$src"
-	cp -a "$top/Kbuild" "$top/drivers" "$top/include" "$src/"
+	"$top/scripts/module-tree.sh" "$src"
 	kmake() { nice make -C "$tree" M="$src" VHOST_SRC="$tree" KBUILD_MODPOST_WARN=1 "$@"; }
 
 	n=$((n + 1))
