@@ -6,7 +6,9 @@
 # What an enclave and the host's applications see, through our module with
 # forward {3 -> 2} and through rust-vmm's vhost-device-vsock with
 # --forward-cid 1 --forward-listen (build/peer): the rows of the README's
-# table. Runs in the test VM booted with --module none, from the top of the
+# table. The first enclave's daemon has the benchmark's window
+# (PEER_WINDOW, l2-lib.sh), the second enclave's the default, and that one
+# writes 64 KiB at once: the row "large-writes". Runs in the test VM booted with --module none, from the top of the
 # repository, with the same nested guests and programs as guest-bench.sh:
 #
 #   vm/run.sh --module none --icount --timeout 3600 -- \
@@ -24,8 +26,9 @@ set -euo pipefail
 module=$here/../vm/module.sh
 
 ENC=10 ENC2=11
-# absent parent, SEQPACKET, seen CID, host-opened, mid-stream close, 8 streams
-P_ABSENT=7000 P_SEQ=7001 P_IN=7002 P_SEEN=7003 P_CLOSE=7004 P_PAR=7010
+# absent parent, SEQPACKET, seen CID, host-opened, mid-stream close, 64 KiB
+# writes, 8 streams
+P_ABSENT=7000 P_SEQ=7001 P_IN=7002 P_SEEN=7003 P_CLOSE=7004 P_BIG=7005 P_PAR=7010
 PAR=8 PAR_BYTES=4194304 LIMIT=60
 
 impl=''
@@ -92,7 +95,7 @@ one() {
 		"$vsock_fwd" set "$ENC2" parent 2 > /dev/null
 		hcid=$ENC
 	else
-		start_daemon enc-daemon "$ENC" --forward-listen "$P_IN" ||
+		start_daemon enc-daemon "$ENC" "${PEER_WINDOW[@]}" --forward-listen "$P_IN" ||
 			fail "daemon: $(cat "$tmp/enc-daemon.log")"
 		hcid=1
 	fi
@@ -100,13 +103,14 @@ one() {
 	# The host's applications.
 	bg "$gbin/vsock-xfer" -s recv "$P_SEQ" > "$tmp/seq.out" 2>&1
 	bg "$gbin/vsock-echo" -S "$P_SEEN" > "$tmp/seen.out" 2>&1
+	bg "$gbin/vsock-xfer" recv "$P_BIG" > "$tmp/big.out" 2>&1
 	# Reads 1 MB of the stream, then socat's next write fails and it exits.
 	bg sh -c "socat -u VSOCK-LISTEN:$P_CLOSE - | head -c 1000000 > /dev/null" \
 		> "$tmp/close.out" 2>&1
 	for ((i = 0; i < PAR; i++)); do
 		bg "$gbin/vsock-xfer" recv $((P_PAR + i)) > "$tmp/par$i.out" 2>&1
 	done
-	for p in "$P_SEQ" "$P_SEEN" "$P_CLOSE" "$P_PAR"; do
+	for p in "$P_SEQ" "$P_SEEN" "$P_CLOSE" "$P_BIG" "$P_PAR"; do
 		wait_for "a listener on $p" 30 listening "$p"
 	done
 
@@ -141,7 +145,8 @@ one() {
 		"$(cat "$tmp"/par*.out | grep -c 'VSOCK-XFER-OK received') receivers verified," \
 		"$((PAR * PAR_BYTES / 1048576)) MiB in $((t1 - t0)) s"
 
-	# A second enclave, with a service on the same port as the first.
+	# A second enclave, with a service on the same port as the first, and
+	# for the peer a daemon with its default window.
 	local dev2=enc2-daemon hcid2=$ENC2
 	if [ "$impl" = peer ]; then
 		if start_daemon enc2-daemon "$ENC2" --forward-listen "$P_IN"; then
@@ -156,13 +161,19 @@ one() {
 	fi
 	# shellcheck disable=SC2046 # the device options are words
 	start_guest enc2 $(guest_dev "$ENC2" "$dev2") "${clock[@]}" -- \
-		"timeout $LIMIT vsock-echo -1 $P_IN & echo BH-IN-READY; wait; $(step BH-SEEN2 "vsock-xfer -t 0.1 ping 3:$P_SEEN")"
+		"timeout $LIMIT vsock-echo -1 $P_IN & echo BH-IN-READY; wait; $(step BH-SEEN2 "vsock-xfer -t 0.1 ping 3:$P_SEEN") $(step BH-BIG "vsock-xfer -n 1048576 -m 65536 send 3:$P_BIG")"
 	host_in "$hcid2" enc2 "$tmp/in2.out"
 	end_guest enc2 "$dev2"
 	say "two-enclaves: host dials $hcid2:$P_IN for the second: $(tail -n 1 "$tmp/in2.out");" \
 		"it sees $(grep -m1 VSOCK-ECHO-CONNECTED "$tmp/enc2.log" || echo nothing)"
 	say "two-enclaves: the host service on port $P_SEEN sees" \
 		"$(grep CONNECTED "$tmp/seen.out" | sed 's/.*peer=//' | tr '\n' ' ')"
+	line=$(result BH-BIG "$tmp/enc2.log")
+	local daemon_said=''
+	[ "$impl" = ours ] || daemon_said="; daemon: $(grep -m1 -o 'error reading TX packet: .*' \
+		"$tmp/$dev2.log" || echo nothing)"
+	say "large-writes: 1 MiB in 64 KiB writes: guest ${line#VSOCK-XFER-};" \
+		"host $(tail -n 1 "$tmp/big.out")$daemon_said"
 
 	cleanup
 	tmp=$(mktemp -d)

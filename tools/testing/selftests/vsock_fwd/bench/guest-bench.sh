@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# guest-bench.sh --case CASE --round N [--bytes N] [--time S]
+# guest-bench.sh --case CASE --round N [--bytes N] [--time S] [--logs DIR]
 #
 # One real-guest case of the benchmark, run by bench.sh in the test VM
 # with the case's module loaded: the project's guest kernel boots as a
@@ -14,7 +14,8 @@
 #   l2_fwd    vhost_vsock_fwd, forward {3 -> 2} (vsock-fwd set 10 parent 2),
 #             the guest connects to CID 3
 #   l2_peer   rust-vmm's vhost-device-vsock (build/peer, make peer)
-#             --forward-cid 1 --forward-listen, QEMU's
+#             --forward-cid 1 --forward-listen --tx-buffer-size 32256
+#             (l2-lib.sh: larger ones hang at 64 KiB writes), QEMU's
 #             vhost-user-vsock-device on a shared memfd; the guest connects
 #             to CID 3 and the daemon reaches the host applications over
 #             vsock_loopback, the way it reaches them anywhere
@@ -33,6 +34,12 @@
 #
 #   --bytes N  bytes per throughput measurement (default 4194304)
 #   --time S   seconds of round trips and of connections (default 2)
+#   --logs DIR keep the guest's console and the daemon's log (RUST_LOG=debug)
+#              there, and for a step that failed what the path was doing
+#
+# Every step has a time limit in the test VM's clock: the guest's boot
+# 900 s, a throughput step 120 s + 1 s per 2 MB, the round trips and the
+# connections 120 s + --time; one that runs out is an error line.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=l2-lib.sh
@@ -43,7 +50,7 @@ CID=10
 P_G2H4=5201 P_G2H64=5211 P_H2G4=5203 P_H2G64=5213 P_ECHO=5202 P_END=5204
 
 case='' round='' bytes=4194304 secs=2
-usage() { sed -n '4,42p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,46p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--case) case=$2; shift 2 ;;
@@ -135,7 +142,7 @@ l2_fwd)
 	;;
 l2_peer)
 	modprobe vsock_loopback
-	start_daemon daemon "$CID" --forward-listen "$P_END" ||
+	start_daemon daemon "$CID" "${PEER_WINDOW[@]}" --forward-listen "$P_END" ||
 		fail "the daemon did not start: $(tail -n 3 "$tmp/daemon.log")"
 	guest_dev=(--vhost-user "$tmp/daemon.sock" "${guest_dev[@]:2}")
 	;;

@@ -17,7 +17,9 @@
 #   clock                       run-guest.sh options giving the nested
 #                               guest the test VM's TSC frequency
 #   start_daemon NAME CID [OPTS...]
-#                               a vhost-device-vsock for guest CID, its
+#                               a vhost-device-vsock for guest CID (with
+#                               PEER_WINDOW for a guest that writes more
+#                               than 32 KiB at once), its
 #                               vhost-user socket $tmp/NAME.sock, its log
 #                               (RUST_LOG=debug) $tmp/NAME.log; sets dpid
 #   daemon_state PID            what that daemon is doing (for a stall)
@@ -87,6 +89,17 @@ wait_for() {
 khz=$(dmesg | sed -n -e 's/.*tsc: Refined TSC clocksource calibration: \([0-9]*\)\.\([0-9]*\) MHz.*/\1\2/p' \
 	-e 's/.*tsc: Detected \([0-9]*\)\.\([0-9]*\) MHz processor.*/\1\2/p' | tail -n 1)
 clock=(--append "tsc_early_khz=${khz:?no TSC frequency in the test VM log} tsc=reliable")
+
+# The daemon's parser (virtio-vsock 0.8) takes a TX packet's payload from
+# one descriptor only. The guest kernel (6.12.117, with Linux commit
+# 6693731487a8) builds a packet whose skb would exceed
+# SKB_WITH_OVERHEAD(32 KiB), i.e. more than 32404 bytes of payload, from
+# page fragments, one descriptor each: the daemon fails it with
+# DescriptorLengthTooSmall, drops the payload and never returns the
+# descriptors, and the stream stalls for ever (README, "the hang"). A
+# packet is never larger than the credit the daemon grants, its
+# --tx-buffer-size, so a window below that limit keeps every packet whole.
+PEER_WINDOW=(--tx-buffer-size 32256)
 
 dpid=''
 start_daemon() {
