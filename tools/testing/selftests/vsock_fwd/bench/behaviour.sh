@@ -60,7 +60,7 @@ step() { echo "echo $1; timeout $LIMIT $2; echo RC=\$?;"; }
 # (through the daemon: reset) and tried again.
 host_in() {
 	local tries=0
-	wait_for "the guest's listener" 900 logged "$tmp/$2.log" BH-IN-READY
+	wait_for "the guest's listener" 900 said "$tmp/$2.log" BH-IN-READY
 	until timeout "$LIMIT" "$gbin/vsock-xfer" -w 10 -t 0.1 ping "$1:$P_IN" > "$3" 2>&1; do
 		tries=$((tries + 1))
 		[ $tries -lt 5 ] || break

@@ -130,9 +130,6 @@ received() {
 	grep -qx "total bytes received: $bytes" "$tmp/$1" ||
 		fail "the $1 receiver got $(sed -n 's/^total bytes received: //p' "$tmp/$1") bytes"
 }
-# A line of the guest's console that is exactly TOKEN (its command line,
-# echoed there too, holds the tokens as well).
-said() { grep -qx -- "$1" "$tmp/guest.log" 2> /dev/null; }
 
 modprobe vsock_diag
 guest_dev=(--cid "$CID" "${clock[@]}")
@@ -178,7 +175,7 @@ gcmd+=" vsock-xfer -t $secs ping $dst:$P_ECHO && sleep 1 && vsock-xfer -t $secs 
 gcmd+=" vsock-echo -1 $P_END"
 start_guest guest "${guest_dev[@]}" -- "$gcmd"
 
-wait_for "the guest's boot" "$BOOT_S" said L2-RUN
+wait_for "the guest's boot" "$BOOT_S" said "$tmp/guest.log" L2-RUN
 c0=$(host_cpu)
 wait_exit "$h2g4" "the h2g 4k sender" h2g4
 c1=$(host_cpu)

@@ -52,6 +52,9 @@ bg() { "$@" & pids+=($!); }
 running() { kill -0 "$1" 2> /dev/null; }
 listening() { ss --vsock -ln 2> /dev/null | grep -q ":$1\b"; }
 logged() { grep -q -- "$2" "$1" 2> /dev/null; }
+# said FILE TOKEN: a line that is exactly TOKEN (a guest's command line,
+# echoed on its console, holds its tokens too).
+said() { grep -qx -- "$2" "$1" 2> /dev/null; }
 
 # A background job of this script is not a process group leader, so setsid
 # makes the guest's own group without forking: $! is its leader.
