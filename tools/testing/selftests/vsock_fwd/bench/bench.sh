@@ -3,7 +3,7 @@
 #
 # bench.sh [--quick] [--tap] [--rounds N] [--time MS] [--sizes B,...]
 #          [--idle N] [--cases C,...] [--guest-bytes N] [--guest-time S]
-#          [--json FILE] [--label TEXT]
+#          [--logs DIR] [--json FILE] [--label TEXT]
 #
 # Runs in the test VM booted with --module none (vm/run.sh), as root, from
 # the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd
@@ -26,6 +26,8 @@
 #   --guest-bytes N, --guest-time S
 #                bytes per throughput measurement, seconds of round trips
 #                and of connections, of the real guests (guest-bench.sh)
+#   --logs DIR   the real guests' consoles, the daemon's logs and what
+#                a step that failed or ran out of time left (guest-bench.sh)
 #   --quick      one short round: proves that everything runs (make check)
 #   --tap        TAP, one result per case (ran and gave sane numbers)
 #   --label TEXT how the VM ran (vm-bench.sh: its run.sh options), for the
@@ -39,7 +41,7 @@ module=$here/../vm/module.sh
 
 rounds=6 time=1000 sizes=4096,65536 idle=500 cases='' tap=0 json='' label=''
 gopts=()
-usage() { sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--label) label=$2; shift 2 ;;
 	--guest-bytes) gopts+=(--bytes "$2"); shift 2 ;;
 	--guest-time) gopts+=(--time "$2"); shift 2 ;;
+	--logs) gopts+=(--logs "$2"); shift 2 ;;
 	--quick) rounds=1 time=100; shift ;;
 	--tap) tap=1; shift ;;
 	*) usage ;;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# guest-bench.sh --case CASE --round N [--bytes N] [--time S]
+# guest-bench.sh --case CASE --round N [--bytes N] [--time S] [--logs DIR]
 #
 # One real-guest case of the benchmark, run by bench.sh in the test VM
 # with the case's module loaded: the project's guest kernel boots as a
@@ -14,7 +14,8 @@
 #   l2_fwd    vhost_vsock_fwd, forward {3 -> 2} (vsock-fwd set 10 parent 2),
 #             the guest connects to CID 3
 #   l2_peer   rust-vmm's vhost-device-vsock (build/peer, make peer)
-#             --forward-cid 1 --forward-listen, QEMU's
+#             --forward-cid 1 --forward-listen --tx-buffer-size 32256
+#             (l2-lib.sh: larger ones hang at 64 KiB writes), QEMU's
 #             vhost-user-vsock-device on a shared memfd; the guest connects
 #             to CID 3 and the daemon reaches the host applications over
 #             vsock_loopback, the way it reaches them anywhere
@@ -33,27 +34,30 @@
 #
 #   --bytes N  bytes per throughput measurement (default 4194304)
 #   --time S   seconds of round trips and of connections (default 2)
+#   --logs DIR keep the guest's console and the daemon's log (RUST_LOG=debug)
+#              there, and for a step that failed what the path was doing
+#
+# Every step has a time limit in the test VM's clock: the guest's boot
+# 900 s, a throughput step 120 s + 1 s per 2 MB, the round trips and the
+# connections 120 s + --time; one that runs out is an error line.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../../../.." && pwd)
-gbin=$top/build/guest/bin
-daemon=$top/build/peer/vhost-device-vsock
-vsock_fwd=$top/tools/vsock-fwd/vsock-fwd
-run_guest=(bash "$here/../guest/run-guest.sh" --quiet --timeout 1800)
+# shellcheck source-path=SCRIPTDIR source=l2-lib.sh
+. "$(dirname "$0")/l2-lib.sh"
 
 CID=10
 # g2h: 4 KiB and 64 KiB, h2g likewise, the echo server, the guest's end.
 P_G2H4=5201 P_G2H64=5211 P_H2G4=5203 P_H2G64=5213 P_ECHO=5202 P_END=5204
 
 case='' round='' bytes=4194304 secs=2
-usage() { sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,46p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--case) case=$2; shift 2 ;;
 	--round) round=$2; shift 2 ;;
 	--bytes) bytes=$2; shift 2 ;;
 	--time) secs=$2; shift 2 ;;
+	--logs) logs=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -64,48 +68,33 @@ l2_fwd) dst=3 hcid=$CID ;;
 l2_peer) dst=3 hcid=1 ;;
 *) usage ;;
 esac
+name=$case-r$round
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2> /dev/null || true
-	done
-	wait 2> /dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-error() { echo "error $case $*"; exit 0; }
 sample() { echo "sample $case $1 $round $2"; }
+# A step that failed or ran out of time: what the path was doing then, and
+# the logs, go to the --logs directory.
+fail() {
+	{
+		echo "$*"
+		[ -z "$dpid" ] || daemon_state "$dpid"
+		echo "== the host's echo server (wchan, syscall)"
+		cat /proc/"$echo_pid"/wchan /proc/"$echo_pid"/syscall 2> /dev/null || true
+		local f
+		for f in h2g4 h2g64 g2h4 g2h64 echo end; do
+			[ -s "$tmp/$f" ] && echo "== the host's $f: $(tail -n 3 "$tmp/$f")"
+		done
+	} > "$tmp/failure"
+	keep "$tmp/failure" "$name-failure.txt"
+	keep "$tmp/guest.log" "$name-guest.log"
+	[ -z "$dpid" ] || keep "$tmp/daemon.log" "$name-daemon.log"
+	echo "error $case $*${logs:+ (logs: $name-*)}"
+	exit 0
+}
+echo_pid=''
 
-# wait_for WHAT SECS CMD...: until CMD succeeds, polling; an error if the
-# guest, once started, ended first.
-gpid=''
-wait_for() {
-	local what=$1 i=0 n=$(($2 * 10))
-	shift 2
-	until "$@"; do
-		i=$((i + 1))
-		[ $i -lt $n ] || error "timed out waiting for $what"
-		[ -z "$gpid" ] || running "$gpid" ||
-			error "the guest ended before $what: $(guest_why)"
-		sleep 0.1
-	done
-}
-# wait_step PID WHAT: a host application's end, which must be a success.
-exited() { ! running "$1"; }
-wait_step() {
-	wait_for "$2" 1200 exited "$1"
-	wait "$1" || error "$2: $(tail -n 2 "$tmp/$3" | tr '\n' ' ')"
-}
-guest_why() {
-	echo "$(grep -E 'FAIL|rror' "$tmp/guest.log" | head -n 3 | tr '\n' ' ') $(tail -n 3 "$tmp/guest.err" | tr '\n' ' ')"
-}
-listening() { ss --vsock -ln 2> /dev/null | grep -q ":$1\b"; }
-logged() { grep -q -- "$1" "$tmp/guest.log" 2> /dev/null; }
-running() { kill -0 "$1" 2> /dev/null; }
+# Time limits in the test VM's time: the nested guest's boot, and each step
+# after it. Throughput through the slowest path here is above 2 MB/s.
+BOOT_S=900 STEP_S=$((120 + bytes / 2000000)) TALK_S=$((120 + secs))
 
 # CPU time in ns of the host side of the path.
 if [ "$case" = l2_peer ]; then
@@ -126,102 +115,102 @@ else
 	}
 fi
 
-# The nested guest cannot calibrate its TSC against the PIT under TCG
-# ("tsc: Unable to calibrate against PIT") and falls back to jiffies: 4 ms
-# steps in every time it takes. Its TSC is QEMU's host ticks, the test
-# VM's own TSC, whose frequency the test VM knows.
-l1_tsc_khz() {
-	dmesg | sed -n -e 's/.*tsc: Refined TSC clocksource calibration: \([0-9]*\)\.\([0-9]*\) MHz.*/\1\2/p' \
-		-e 's/.*tsc: Detected \([0-9]*\)\.\([0-9]*\) MHz processor.*/\1\2/p' | tail -n 1
-}
-
 # Gbit/s as vsock_perf prints it -> MB/s.
 gbps_mb() { awk -v g="$1" 'BEGIN { printf "%.3f\n", g * 125 }'; }
 # per NS COUNT: microseconds per unit.
 per() { awk -v d="$1" -v n="$2" 'BEGIN { printf "%.3f\n", d / 1000 / n }'; }
+# A host application's end, which must be a success.
+exited() { ! running "$1"; }
+wait_exit() {
+	wait_for "$2" "$STEP_S" exited "$1"
+	wait "$1" || fail "$2: $(tail -n 2 "$tmp/$3" | tr '\n' ' ')"
+}
+# vsock_perf's receiver ends at the sender's close, however much came.
+received() {
+	grep -qx "total bytes received: $bytes" "$tmp/$1" ||
+		fail "the $1 receiver got $(sed -n 's/^total bytes received: //p' "$tmp/$1") bytes"
+}
 
 modprobe vsock_diag
-khz=$(l1_tsc_khz)
-[ -n "$khz" ] || error "the test VM's TSC frequency is not in its log"
-guest_dev=(--cid "$CID" --append "tsc_early_khz=$khz tsc=reliable")
+guest_dev=(--cid "$CID" "${clock[@]}")
 case "$case" in
 l2_fwd)
-	"$vsock_fwd" set "$CID" parent 2 > "$tmp/fwd" 2>&1 || error "vsock-fwd set: $(cat "$tmp/fwd")"
+	"$vsock_fwd" set "$CID" parent 2 > "$tmp/fwd" 2>&1 || fail "vsock-fwd set: $(cat "$tmp/fwd")"
 	;;
 l2_peer)
-	[ -x "$daemon" ] || error "$daemon missing (make peer)"
 	modprobe vsock_loopback
-	"$daemon" --guest-cid "$CID" --socket "$tmp/vu.sock" --forward-cid 1 \
-		--forward-listen "$P_END" > "$tmp/daemon.log" 2>&1 &
-	dpid=$!
-	pids+=("$dpid")
-	wait_for "the daemon's socket" 30 test -S "$tmp/vu.sock"
-	guest_dev=(--vhost-user "$tmp/vu.sock" "${guest_dev[@]:2}")
+	start_daemon daemon "$CID" "${PEER_WINDOW[@]}" --forward-listen "$P_END" ||
+		fail "the daemon did not start: $(tail -n 3 "$tmp/daemon.log")"
+	guest_dev=(--vhost-user "$tmp/daemon.sock" "${guest_dev[@]:2}")
 	;;
 esac
 
 # The host's applications, listening before the guest boots.
-"$gbin/vsock_perf" --port "$P_G2H4" > "$tmp/g2h4" 2>&1 &
+bg "$gbin/vsock_perf" --port "$P_G2H4" > "$tmp/g2h4" 2>&1
 g2h4=$!
-"$gbin/vsock_perf" --port "$P_G2H64" > "$tmp/g2h64" 2>&1 &
+bg "$gbin/vsock_perf" --port "$P_G2H64" > "$tmp/g2h64" 2>&1
 g2h64=$!
-"$gbin/vsock-echo" -S "$P_ECHO" > "$tmp/echo" 2>&1 &
-pids+=("$g2h4" "$g2h64" $!)
-"$gbin/vsock-xfer" -r -n "$bytes" -m 4096 send "$P_H2G4" > "$tmp/h2g4" 2>&1 &
+bg "$gbin/vsock-echo" -S "$P_ECHO" > "$tmp/echo" 2>&1
+echo_pid=$!
+bg "$gbin/vsock-xfer" -r -n "$bytes" -m 4096 send "$P_H2G4" > "$tmp/h2g4" 2>&1
 h2g4=$!
-"$gbin/vsock-xfer" -r -n "$bytes" -m 65536 send "$P_H2G64" > "$tmp/h2g64" 2>&1 &
+bg "$gbin/vsock-xfer" -r -n "$bytes" -m 65536 send "$P_H2G64" > "$tmp/h2g64" 2>&1
 h2g64=$!
-pids+=("$h2g4" "$h2g64")
 for p in "$P_G2H4" "$P_G2H64" "$P_ECHO" "$P_H2G4" "$P_H2G64"; do
 	wait_for "a listener on port $p" 30 listening "$p"
 done
 
-# The guest, one step after the other. The kernel command line carries it,
-# so it is short and has no double quotes.
+# The guest, one step after the other, idle for a second before each: the
+# host takes the CPU time of the path while the guest sleeps, so the
+# 0.1 s at which it polls does not count into a step. The kernel command
+# line carries it, so it is short and has no double quotes.
 perf=/bin/vsock_perf
-gcmd="vsock-xfer -r recv $dst:$P_H2G4 && vsock-xfer -r recv $dst:$P_H2G64 &&"
-gcmd+=" $perf --sender $dst --port $P_G2H4 --bytes $bytes --buf-size 4096 >/dev/null &&"
-gcmd+=" $perf --sender $dst --port $P_G2H64 --bytes $bytes --buf-size 65536 >/dev/null &&"
-gcmd+=" vsock-xfer -t $secs ping $dst:$P_ECHO && vsock-xfer -t $secs conn $dst:$P_ECHO &&"
+gcmd="echo L2-RUN; sleep 1; vsock-xfer -r recv $dst:$P_H2G4 && sleep 1 &&"
+gcmd+=" vsock-xfer -r recv $dst:$P_H2G64 && sleep 1 &&"
+gcmd+=" $perf --sender $dst --port $P_G2H4 --bytes $bytes --buf-size 4096 >/dev/null && sleep 1 &&"
+gcmd+=" $perf --sender $dst --port $P_G2H64 --bytes $bytes --buf-size 65536 >/dev/null && sleep 1 &&"
+gcmd+=" vsock-xfer -t $secs ping $dst:$P_ECHO && sleep 1 && vsock-xfer -t $secs conn $dst:$P_ECHO &&"
 # Then it waits for the host: its vhost worker, a thread of QEMU, must still
 # be there when the host takes the last CPU time.
 gcmd+=" vsock-echo -1 $P_END"
-c0=$(host_cpu)
-"${run_guest[@]}" "${guest_dev[@]}" --log "$tmp/guest.log" -- "$gcmd" > "$tmp/guest.err" 2>&1 &
-gpid=$!
-pids+=("$gpid")
+start_guest guest "${guest_dev[@]}" -- "$gcmd"
 
-wait_step "$h2g4" "the h2g 4k sender" h2g4
+wait_for "the guest's boot" "$BOOT_S" said "$tmp/guest.log" L2-RUN
+c0=$(host_cpu)
+wait_exit "$h2g4" "the h2g 4k sender" h2g4
 c1=$(host_cpu)
-wait_step "$h2g64" "the h2g 64k sender" h2g64
+wait_exit "$h2g64" "the h2g 64k sender" h2g64
 c2=$(host_cpu)
-wait_step "$g2h4" "the g2h 4k receiver" g2h4
+wait_exit "$g2h4" "the g2h 4k receiver" g2h4
+received g2h4
 c3=$(host_cpu)
-wait_step "$g2h64" "the g2h 64k receiver" g2h64
+wait_exit "$g2h64" "the g2h 64k receiver" g2h64
+received g2h64
 c4=$(host_cpu)
-wait_for "the round trips" 1200 logged VSOCK-XFER-PING
+wait_for "the round trips" "$TALK_S" logged "$tmp/guest.log" VSOCK-XFER-PING
 c5=$(host_cpu)
-wait_for "the connections" 1200 logged VSOCK-XFER-CONN
+wait_for "the connections" "$TALK_S" logged "$tmp/guest.log" VSOCK-XFER-CONN
 c6=$(host_cpu)
-wait_for "the guest's last listener" 600 logged "VSOCK-ECHO-LISTENING port=$P_END"
+wait_for "the guest's last listener" "$TALK_S" logged "$tmp/guest.log" \
+	"VSOCK-ECHO-LISTENING port=$P_END"
 "$gbin/vsock-xfer" -t 0.01 ping "$hcid:$P_END" > "$tmp/end" 2>&1 ||
-	error "ending the guest: $(cat "$tmp/end")"
+	fail "ending the guest: $(cat "$tmp/end")"
 rc=0
 wait "$gpid" || rc=$?
-[ $rc -eq 0 ] || error "guest exited with $rc: $(guest_why)"
+gpid=''
+[ $rc -eq 0 ] || fail "guest exited with $rc: $(guest_why)"
+[ "$case" != l2_peer ] || keep "$tmp/daemon.log" "$name-daemon.log"
 
 mb=$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')
 # The guest's two receivers, in order: MB/s.
 grep 'VSOCK-XFER-OK received=' "$tmp/guest.log" |
 	sed 's/.*received=\([0-9]*\) .* seconds=\([0-9.]*\).*/\1 \2/' > "$tmp/h2g"
-[ "$(wc -l < "$tmp/h2g")" = 2 ] || error "no h2g results"
+[ "$(wc -l < "$tmp/h2g")" = 2 ] || fail "no h2g results"
 sample h2g_4k "$(awk 'NR == 1 { printf "%.3f\n", $1 / $2 / 1e6 }' "$tmp/h2g")"
 sample h2g_64k "$(awk 'NR == 2 { printf "%.3f\n", $1 / $2 / 1e6 }' "$tmp/h2g")"
-rx() { sed -n "s/^rx performance: \([0-9.]*\) Gbits\/s.*/\1/p" "$1" | tail -n 1; }
-v=$(rx "$tmp/g2h4"); [ -n "$v" ] || error "no g2h 4k result"
-sample g2h_4k "$(gbps_mb "$v")"
-v=$(rx "$tmp/g2h64"); [ -n "$v" ] || error "no g2h 64k result"
-sample g2h_64k "$(gbps_mb "$v")"
+rx() { sed -n "s/^rx performance: \([0-9.]*\) Gbits\/s.*/\1/p" "$tmp/$1"; }
+sample g2h_4k "$(gbps_mb "$(rx g2h4)")"
+sample g2h_64k "$(gbps_mb "$(rx g2h64)")"
 read -r n p50 p99 <<< "$(sed -n 's/.*VSOCK-XFER-PING n=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/p' "$tmp/guest.log")"
 sample lat_p50 "$p50"
 sample lat_p99 "$p99"

@@ -5,8 +5,9 @@
 #
 # On the host: boots the test VM without a module under test (vm/run.sh
 # --module none, by default with --timeout 3600 --icount), runs bench.sh
-# there and leaves the JSON it prints in build/bench.json and all of its
-# output in build/bench/output.txt. Without --cases for bench.sh it runs
+# there and leaves the JSON it prints in build/bench.json, all of its
+# output in build/bench/output.txt and the real guests' logs in
+# build/bench/logs/. Without --cases for bench.sh it runs
 # every case, the real guests too (--cases all). Needs vhost_vsock_fwd.ko,
 # build/bench/, the guest (make guest) and the peer (make peer) built.
 # Under icount the host's load does not reach the
@@ -18,6 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../../.." && pwd)
 out=$top/build/bench/output.txt
 json=$top/build/bench.json
+logs=$top/build/bench/logs
 
 run_opts=(--timeout 3600)
 icount=(--icount)
@@ -33,11 +35,11 @@ run_opts+=("${icount[@]}")
 [[ " $* " == *" --cases "* ]] || set -- --cases all "$@"
 
 mkdir -p "$(dirname "$out")"
-rm -f "$json"
+rm -rf "$json" "$logs"
 # The console shows the progress and the table; the JSON goes to its file.
 set +e
-"$here/../vm/run.sh" "${run_opts[@]}" --module none --output "$out" -- \
-	"$here/bench.sh" --label "run.sh ${run_opts[*]}" "$@" |
+"$here/../vm/run.sh" "${run_opts[@]}" --module none --output "$out" --keep "$logs" -- \
+	"$here/bench.sh" --label "run.sh ${run_opts[*]}" --logs /mnt/out/keep "$@" |
 	grep -v 'BENCH-JSON '
 rc=${PIPESTATUS[0]}
 set -e

@@ -1425,28 +1425,33 @@ static const char *case_insane(unsigned int c, char *why, size_t len)
 	return NULL;
 }
 
-/* Whether each case gave sane numbers, as TAP or as complaints only. */
+/*
+ * Whether each case that ran gave sane numbers, as TAP or as complaints
+ * only. The cases not asked for are not results: a default run never asks
+ * for the real guests, which take minutes.
+ */
 static unsigned int print_verdicts(bool tap)
 {
-	unsigned int c, failed = 0;
+	unsigned int c, n = 0, failed = 0;
 	char why[400];
 
+	for (c = 0; c < NR_CASES; c++)
+		n += case_selected(&rep.cases, c);
 	if (tap)
-		printf("TAP version 13\n1..%zu\n", NR_CASES);
-	for (c = 0; c < NR_CASES; c++) {
-		if (!case_selected(&rep.cases, c)) {
-			if (tap)
-				printf("ok %u bench.%s # SKIP not in --cases\n",
-				       c + 1, cases[c].name);
-		} else if (case_insane(c, why, sizeof(why))) {
+		printf("TAP version 13\n1..%u\n", n);
+	for (c = 0, n = 0; c < NR_CASES; c++) {
+		if (!case_selected(&rep.cases, c))
+			continue;
+		n++;
+		if (case_insane(c, why, sizeof(why))) {
 			failed++;
 			printf("%s%s: %s\n", tap ? "# " : "case ",
 			       cases[c].name, why);
 			if (tap)
-				printf("not ok %u bench.%s\n", c + 1,
+				printf("not ok %u bench.%s\n", n,
 				       cases[c].name);
 		} else if (tap) {
-			printf("ok %u bench.%s\n", c + 1, cases[c].name);
+			printf("ok %u bench.%s\n", n, cases[c].name);
 		}
 	}
 	return failed;

@@ -17,6 +17,8 @@
 #   --append ARGS              more kernel command line (slub_debug=FZPU...)
 #   --output FILE              also write CMD's output (without the kernel's
 #                              console messages) to FILE
+#   --keep DIR                 copy the files CMD leaves in /mnt/out/keep
+#                              (logs of a benchmark) to DIR
 #   --quiet                    do not print the console while it runs
 #   --interactive              a shell on the console instead of CMD
 #   --icount                   guest time counts instructions (QEMU -icount,
@@ -32,8 +34,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../../.." && pwd)
 build=$top/build
 
-module=ours timeout=600 mem=2048 smp='' append='' output='' quiet=0 interactive=0 icount=0
-usage() { sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+module=ours timeout=600 mem=2048 smp='' append='' output='' keep='' quiet=0 interactive=0
+icount=0
+usage() { sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--module) module=$2; shift 2 ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--output) output=$2; shift 2 ;;
+	--keep) keep=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--interactive) interactive=1; shift ;;
 	--icount) icount=1; shift ;;
@@ -82,6 +86,7 @@ nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 	printf 'TOP=%q\nMODULE=%q\nNONCE=%q\nINTERACTIVE=%q\n' \
 		"$top" "$module" "$nonce" "$interactive"
 } > "$out/env"
+[ -z "$keep" ] || mkdir "$out/keep"
 printf '%q ' "$@" > "$out/cmd"
 echo >> "$out/cmd"
 
@@ -131,6 +136,10 @@ if [ "$status" -ne 124 ] && [ "$status" -ne 137 ] &&
 fi
 
 [ -z "$output" ] || cp "$out/output" "$output" 2>/dev/null || : > "$output"
+if [ -n "$keep" ]; then
+	mkdir -p "$keep"
+	cp -r "$out/keep/." "$keep/"
+fi
 
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
 	echo "run.sh: timeout after ${timeout}s" >&2
