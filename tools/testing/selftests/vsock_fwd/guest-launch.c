@@ -59,7 +59,16 @@ int main(int argc, char **argv)
 		close(fd);
 	if (ioctl(want, VHOST_VSOCK_SET_FORWARD, &fwd) ||
 	    ioctl(want, VHOST_VSOCK_GET_FORWARD, &got)) {
-		perror("guest-launch: forward");
+		/*
+		 * The stock vhost_vsock takes the unknown ioctl for a vring
+		 * ioctl (ENOBUFS); other kernels say ENOTTY. Worded as QEMU's
+		 * forward-target says it.
+		 */
+		if (errno == ENOBUFS || errno == ENOTTY)
+			fprintf(stderr, "guest-launch: the forward needs the vhost_vsock_fwd module, which /dev/vhost-vsock is not (%s); load vhost_vsock_fwd in place of vhost_vsock\n",
+				strerror(errno));
+		else
+			perror("guest-launch: forward");
 		return 1;
 	}
 	if (memcmp(&fwd, &got, sizeof(fwd))) {
