@@ -33,7 +33,7 @@ echo "TAP version 13"
 [ -x "$qemu" ] || { echo "1..0 # SKIP $qemu missing: run make qemu"; exit 1; }
 if lsmod | grep -q '^vhost_vsock_fwd '; then
 	module=ours
-	echo "1..10"
+	echo "1..11"
 else
 	module=stock
 	echo "1..5"
@@ -161,7 +161,14 @@ hb=$!
 { "$xfer" recv 8000 && "$xfer" -n $MIB send 8000; } > "$tmp/host.svc" 2>&1 &
 svc=$!
 enclave_start host parent-cid=2,enclave-cid=$ENC
+dup=none
 if wait_log "$tmp/host.log" '^VSOCK-XFER-LISTENING port=5000' $GT "${guest_pid[host]}"; then
+	# While it waits: a second enclave with the default CID, 16, which
+	# this one holds, must fail at once.
+	"$qemu" -M nitro-enclave,parent-cid=2,accel=tcg -nodefaults -display none \
+		-m 256 -kernel "$tmp/host.eif" > "$tmp/dup.out" 2>&1 &
+	wait_pid $! 60
+	dup=$?
 	"$xfer" send $ENC:5000 > "$tmp/host.in" 2>&1
 fi
 why=
@@ -176,6 +183,10 @@ kill $hb 2> /dev/null
 why=$(has "$tmp/host.log" '^VSOCK-XFER-OK received=.* peer=3:')
 why+=$(has "$tmp/host.in" "^VSOCK-XFER-OK sent=.* peer=$ENC:5000")
 result nitro.host_connects_in_enclave_sees_cid_3 "$why"
+why=
+[ "$dup" != none ] && [ "$dup" -ne 0 ] && [ "$dup" -ne 124 ] || why="QEMU exit status $dup; "
+why+=$(has "$tmp/dup.out" 'unable to set guest cid: Address already in use')
+result nitro.default_enclave_cid_16_in_use_refused "$why"
 
 # (b) parent-cid=P: a parent VM, whose own device accepts children (our
 # QEMU's accept-children=on, CAP_NET_ADMIN). It answers the heartbeat,
