@@ -11,7 +11,7 @@
 #                    once into the cache; build/qemu links to it
 #   make qemu-stock  the same QEMU without the series (build/qemu-stock)
 #   make check       deps, build, style checks, the VM test suites
-#   make check-nitro the nitro suite: EIFs on QEMU's nitro-enclave machine
+#   make check-nitro the nitro suite alone: EIFs on QEMU's nitro-enclave machine
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
 #   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
@@ -104,13 +104,12 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all guest
+check-vm: all guest qemu qemu-stock
 	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
 
-# The nitro suite: EIFs on the nitro-enclave machine of the QEMU 10.0 build,
-# against ours and stock. Not in 'make check' yet: its first QEMU build
-# takes half an hour on two cores.
-check-nitro: all guest qemu
+# The nitro suite alone (make check runs it too): EIFs on the nitro-enclave
+# machine of the QEMU 10.0 build, against ours and stock.
+check-nitro: all guest qemu qemu-stock
 	$(SELFTESTS)/vm/run.sh --module ours --timeout 2400 -- \
 		$(SELFTESTS)/nitro_test.sh
 	$(SELFTESTS)/vm/run.sh --module stock --timeout 2400 -- \

@@ -40,7 +40,8 @@ say "/dev/vhost-vsock is ours: QEMU uses it unchanged."
 
 step "The enclave image: mkeif, as nitro-cli build-enclave lays one out"
 say "kernel build/guest/bzImage, ramdisk 1 the init (nitro-init), ramdisk 2 the"
-say "application: /cmd and /env as nitro-cli writes them"
+say "application: its file system under /rootfs, where the init chroots, and"
+say "/cmd and /env, as nitro-cli writes them"
 "$guest/build-eif.sh" "$work/enclave.eif" -- sh -c \
 	"vsock-xfer -w 10 send -n 1048576 3:8000 && vsock-echo -1 5000"
 show <(mkeif --describe "$work/enclave.eif" | grep -E '^(section|cmdline|PCR)')

@@ -9,8 +9,8 @@
 #   ${VSOCK_FWD_CACHE:-/var/cache/vhost-vsock-fwd}/qemu/<version>-<hash>
 #
 # where <hash> covers the series, the configure options (configure.args) and
-# the devices file (vsock-fwd.mak), and linked from OUT (build/qemu). Prints nothing and returns at once when that
-# build exists.
+# the devices file (vsock-fwd.mak), and linked from OUT (build/qemu). Prints
+# nothing and returns at once when that build exists.
 #
 #   tools/qemu/build.sh [--no-series] OUT
 #
@@ -132,9 +132,11 @@ cd "$work/build"
 mapfile -t args < <(grep -v '^#' "$here/configure.args")
 "$srcdir/configure" --prefix="$dest" --firmwarepath=/usr/share/qemu \
 	--python=/usr/bin/python3 "${args[@]}" > "$work/configure.log"
-nice make -j"$(nproc)" > "$work/make.log"
+# Only what is installed: QEMU's default target also builds its unit,
+# qtest and softfloat tests: 2180 steps, 1304 without.
+nice ninja -j"$(nproc)" qemu-system-x86_64 trace/trace-events-all > "$work/make.log"
 rm -rf "$dest"
-make install > "$work/install.log"
+pyvenv/bin/meson install --no-rebuild > "$work/install.log"
 "$dest/bin/qemu-system-x86_64" --version | head -n1 >&2
 rm -rf "$work"
 link

@@ -325,6 +325,11 @@ static int nl_open(void)
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
 		   &one, sizeof(one));
 	family = genl_ctrl_resolve(sk, VSOCK_FWD_GENL_NAME);
+	/* The stock module holds /dev/vhost-vsock: ours cannot load beside it. */
+	if (family < 0 && !access("/sys/module/vhost_vsock", F_OK)) {
+		error("forwarding needs the vhost_vsock_fwd module, which /dev/vhost-vsock is not (the stock vhost_vsock is loaded); load vhost_vsock_fwd in place of vhost_vsock");
+		return EXIT_NOMODULE;
+	}
 	if (family < 0) {
 		error("the kernel has no '%s' netlink family: the module is not loaded; load it with 'modprobe vhost_vsock_fwd'",
 		      VSOCK_FWD_GENL_NAME);

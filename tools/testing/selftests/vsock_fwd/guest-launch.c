@@ -59,7 +59,19 @@ int main(int argc, char **argv)
 		close(fd);
 	if (ioctl(want, VHOST_VSOCK_SET_FORWARD, &fwd) ||
 	    ioctl(want, VHOST_VSOCK_GET_FORWARD, &got)) {
-		perror("guest-launch: forward");
+		int err = errno;
+
+		/*
+		 * The errno does not tell: the stock vhost_vsock fails an ioctl
+		 * it does not know with EPERM before the device has an owner
+		 * (QEMU sets it later), with ENOBUFS after. Worded as QEMU's
+		 * forward-target says it.
+		 */
+		if (access("/sys/module/vhost_vsock_fwd", F_OK))
+			fprintf(stderr, "guest-launch: the forward needs the vhost_vsock_fwd module, which /dev/vhost-vsock is not (%s); load vhost_vsock_fwd in place of vhost_vsock\n",
+				strerror(err));
+		else
+			fprintf(stderr, "guest-launch: forward: %s\n", strerror(err));
 		return 1;
 	}
 	if (memcmp(&fwd, &got, sizeof(fwd))) {

@@ -5,10 +5,12 @@
 #
 # An enclave image of the test guest, laid out as nitro-cli lays out one:
 # the kernel (DIR/bzImage, default build/guest) with Nitro's kernel command
-# line, a first ramdisk with the init (DIR/initramfs.cpio: nitro-init,
-# busybox and the test programs), and a second ramdisk with the
-# application: /cmd, its command one argument per line (ARG...), and /env,
-# its environment one VAR=VALUE per line. Written with tools/mkeif.
+# line, a first ramdisk with the init alone (DIR/bootstrap.cpio:
+# nitro-init), and a second ramdisk with the application: the user's file
+# system under /rootfs (DIR/rootfs.cpio: busybox and the test programs),
+# which the init makes the root, /cmd, its command one argument per line
+# (ARG...), and /env, its environment one VAR=VALUE per line. Written with
+# tools/mkeif.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +39,8 @@ trap 'rm -rf "$app"' EXIT
 printf '%s\n' "$@" > "$app/cmd"
 : > "$app/env"
 [ ${#env[@]} -eq 0 ] || printf '%s\n' "${env[@]}" > "$app/env"
-(cd "$app" && printf '%s\n' cmd env | cpio --quiet -o -H newc -R 0:0 > "$app/app.cpio")
+# One ramdisk of two archives: the kernel unpacks them one after the other.
+cp "$dir/rootfs.cpio" "$app/app.cpio"
+(cd "$app" && printf '%s\n' cmd env | cpio --quiet -o -H newc -R 0:0 >> "$app/app.cpio")
 "$top/tools/mkeif/mkeif" -o "$out" --kernel "$dir/bzImage" --cmdline "$cmdline" \
-	--ramdisk "$dir/initramfs.cpio" --ramdisk "$app/app.cpio"
+	--ramdisk "$dir/bootstrap.cpio" --ramdisk "$app/app.cpio"

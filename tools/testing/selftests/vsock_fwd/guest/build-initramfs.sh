@@ -10,8 +10,10 @@
 # linked statically; and nsm-pcr, linked dynamically against libcbor
 # (Debian ships no static libcbor), with the shared libraries it loads.
 # The programs are also left in OUT/bin, where they run in the test VM as
-# well. Skipped when nothing it is built from
-# changed. It is not compressed: unpacking gzip costs a nested guest
+# well. For enclave images (build-eif.sh), the same split as nitro-cli's:
+# OUT/bootstrap.cpio holds only the init, OUT/rootfs.cpio the rest under
+# /rootfs, the user's file system the init chroots into. Skipped when
+# nothing it is built from changed. It is not compressed: unpacking gzip costs a nested guest
 # seconds at every boot, reading 6 MB more costs QEMU nothing.
 set -euo pipefail
 
@@ -95,15 +97,22 @@ libs=$(ldd "$bin/nsm-pcr" | grep -o '/[^ ]*')
 
 echo "  GUEST   initramfs: packing"
 gcc -O2 -o "$work/gen_init_cpio" "$src/usr/gen_init_cpio.c"
-list=$work/initramfs.list
-{
-	for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /root; do
+# The init's own: what the kernel needs to start it.
+boot_list() {
+	for d in /dev /proc /sys; do
 		echo "dir $d 0755 0 0"
 	done
 	echo "dir /tmp 1777 0 0"
 	# The kernel opens it for init's stdin/out/err before devtmpfs exists.
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $bin/nitro-init 0755 0 0"
+}
+# The user's file system: the shell, the tools, the test programs.
+user_list() {
+	for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /root /run; do
+		echo "dir $d 0755 0 0"
+	done
+	echo "dir /tmp 1777 0 0"
 	echo "file /bin/busybox $busybox 0755 0 0"
 	for prog in vsock-echo vsock-xfer vsock-rebind vsock_test vsock_perf nsm-pcr; do
 		echo "file /bin/$prog $bin/$prog 0755 0 0"
@@ -119,8 +128,17 @@ list=$work/initramfs.list
 	done | sort -u
 	"$busybox" --list-full | grep / | grep -vx 'bin/busybox' |
 		sed 's|^\(.*\)$|slink /\1 /bin/busybox 0777 0 0|'
-} >"$list"
-"$work/gen_init_cpio" -t 0 "$list" >"$out/initramfs.cpio.tmp"
-mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
+}
+# pack NAME: OUT/NAME.cpio from the list on standard input.
+pack() {
+	cat > "$work/$1.list"
+	"$work/gen_init_cpio" -t 0 "$work/$1.list" >"$out/$1.cpio.tmp"
+	mv "$out/$1.cpio.tmp" "$out/$1.cpio"
+}
+# Both in one for the plain guests: the same entries once, directories
+# first, parents before children.
+{ boot_list; user_list; } | LC_ALL=C sort -u | pack initramfs
+{ boot_list; echo "dir /rootfs 0755 0 0"; } | pack bootstrap
+{ echo "dir /rootfs 0755 0 0"; user_list | sed -E 's#^([a-z]+) /#\1 /rootfs/#'; } | pack rootfs
 echo "$inputs" >"$out/initramfs.inputs"
 echo "  GUEST   initramfs built in $((SECONDS - start))s: $out/initramfs.cpio ($(($(stat -c %s "$out/initramfs.cpio") / 1024)) KiB)"

@@ -25,7 +25,10 @@
  *                               directly if it is plain words
  * Without guest.cmd the application is /cmd (one argument per line) with
  * the environment /env (one VAR=value per line), as in an enclave image;
- * without /cmd, an interactive shell.
+ * without /cmd, an interactive shell. If there is a /rootfs (an enclave
+ * image's second ramdisk: the user's file system, the first holding only
+ * this init), the application runs in it as the enclave's init runs it: /
+ * is replaced by /rootfs, with /dev, /proc, /sys and /tmp mounted anew.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -311,6 +314,32 @@ static char **app_envp(void)
 	return envp;
 }
 
+/*
+ * As the enclave's init does: /rootfs becomes a mount point, is moved onto
+ * / and made the root, so that nothing of the init's ramdisk stays
+ * visible. Without /rootfs (a plain test guest) there is nothing to do.
+ */
+static int enter_rootfs(void)
+{
+	if (access("/rootfs", F_OK))
+		return 0;
+	if (unlink("/cmd") && errno != ENOENT)
+		say("nitro-init: unlink /cmd: %s\n", strerror(errno));
+	if (unlink("/env") && errno != ENOENT)
+		say("nitro-init: unlink /env: %s\n", strerror(errno));
+	if (mount("/rootfs", "/rootfs", NULL, MS_BIND, NULL) ||
+	    chdir("/rootfs") || mount(".", "/", NULL, MS_MOVE, NULL) ||
+	    chroot(".") || chdir("/")) {
+		say("nitro-init: entering /rootfs: %s\n", strerror(errno));
+		return -1;
+	}
+	mount_fs("devtmpfs", "/dev", MS_NOSUID | MS_NOEXEC);
+	mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	mount_fs("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	mount_fs("tmpfs", "/tmp", MS_NOSUID | MS_NODEV);
+	return 0;
+}
+
 static pid_t launch(char **argv, char **envp)
 {
 	sigset_t all;
@@ -413,7 +442,7 @@ int main(void)
 
 	argv = app_argv(&opt);
 	envp = app_envp();
-	if (!argv || !envp)
+	if (!argv || !envp || enter_rootfs())
 		goto out;
 	for (i = 0, len = 0; argv[i] && len < sizeof(line) - 1; i++)
 		len += snprintf(line + len, sizeof(line) - len, " %s", argv[i]);
