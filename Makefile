@@ -11,7 +11,7 @@
 #                    once into the cache; build/qemu links to it
 #   make qemu-stock  the same QEMU without the series (build/qemu-stock)
 #   make check       deps, build, style checks, the VM test suites
-#   make check-nitro the nitro suite alone: EIFs on QEMU's nitro-enclave machine
+#   make check-nitro the nitro suite, with the machine's vhost-user path too
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
 #   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
@@ -104,16 +104,18 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all guest qemu qemu-stock
+check-vm: all guest qemu
 	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
 
-# The nitro suite alone (make check runs it too): EIFs on the nitro-enclave
-# machine of the QEMU 10.0 build, against ours and stock.
-check-nitro: all guest qemu qemu-stock
-	$(SELFTESTS)/vm/run.sh --module ours --timeout 2400 -- \
-		$(SELFTESTS)/nitro_test.sh
-	$(SELFTESTS)/vm/run.sh --module stock --timeout 2400 -- \
-		$(SELFTESTS)/nitro_test.sh
+# The nitro suite (make check runs it too: EIFs on the nitro-enclave machine
+# of the QEMU 10.0 build, against ours and stock), here with the machine's
+# vhost-user path as well: through the peer, on QEMU with and without the
+# series. The peer's source is not part of the tree (PEER_SRC).
+check-nitro: all guest qemu qemu-stock peer
+	$(SELFTESTS)/vm/run.sh --module ours --icount --timeout 2400 -- \
+		$(SELFTESTS)/nitro_test.sh --vhost-user
+	$(SELFTESTS)/vm/run.sh --module stock --icount --timeout 2400 -- \
+		$(SELFTESTS)/nitro_test.sh --vhost-user
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-vm

@@ -7,12 +7,15 @@
 # loaded: the host's applications as the parent (parent-cid=2), a parent VM
 # (parent-cid=P, its device accept-children=on), two enclaves sharing one
 # parent, a device a launcher configured (vhostfd=), the PCRs the enclave
-# reads from its NSM device, and the machine's old vhost-user path (vsock=,
-# with the vhost-device-vsock peer) on QEMU with and without the series.
-# With the stock module: QEMU refuses to start and names ours. With either:
-# vsock= together with parent-cid= is refused.
+# reads from its NSM device. With the stock module: QEMU refuses to start
+# and names ours. With either: vsock= together with parent-cid= is refused.
+# With --vhost-user (make check-nitro, which builds what it needs): also the
+# machine's old vhost-user path (vsock=, with the vhost-device-vsock peer
+# built by make peer) on QEMU with and without the series.
 # Prints TAP.
 set -u
+vu=0
+[ "${1:-}" != --vhost-user ] || vu=1
 
 # shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
 . "$(dirname "$0")/e2e_lib.sh"
@@ -22,8 +25,7 @@ xfer=$gbin/vsock-xfer
 mkeif=$top/tools/mkeif/mkeif
 qemu=$top/build/qemu/bin/qemu-system-x86_64
 qemu_stock=$top/build/qemu-stock/bin/qemu-system-x86_64
-peer=$(find "${VSOCK_FWD_CACHE:-/var/cache/vhost-vsock-fwd}/peer" -name vhost-device-vsock \
-	-type f -perm -u+x 2> /dev/null | head -n1)
+peer=$top/build/peer/vhost-device-vsock
 build_eif=$top/tools/testing/selftests/vsock_fwd/guest/build-eif.sh
 ENC=16 ENC2=17 PARENT=20 PENC=21 FD_ENC=22 VU=24
 GT=240	# seconds a guest may take, boot included (nested TCG)
@@ -33,10 +35,10 @@ echo "TAP version 13"
 [ -x "$qemu" ] || { echo "1..0 # SKIP $qemu missing: run make qemu"; exit 1; }
 if lsmod | grep -q '^vhost_vsock_fwd '; then
 	module=ours
-	echo "1..11"
+	echo "1..$((9 + 2 * vu))"
 else
 	module=stock
-	echo "1..6"
+	echo "1..$((4 + 2 * vu))"
 fi
 
 # eif NAME ARG...: build $tmp/NAME.eif whose application is ARG...
@@ -85,12 +87,9 @@ result nitro.vsock_and_parent_cid_refused "$why"
 # descriptor, and the stream stalls (rust-vmm/vm-virtio issue 216).
 vhost_user() { # NAME QEMU
 	local name=$1 bin=$2 d i
-	if [ -z "$peer" ]; then
-		echo "ok $((n += 1)) nitro.$name # SKIP no vhost-device-vsock in the cache (shared/peers)"
-		return
-	fi
-	if [ ! -x "$bin" ]; then
-		echo "ok $((n += 1)) nitro.$name # SKIP $bin missing: run make qemu-stock"
+	[ $vu = 1 ] || return 0
+	if [ ! -x "$peer" ] || [ ! -x "$bin" ]; then
+		result "nitro.$name" "$peer or $bin missing: run make peer qemu-stock"
 		return
 	fi
 	modprobe vsock_loopback 2> /dev/null
@@ -269,8 +268,8 @@ if [ -x "$gbin/nsm-pcr" ]; then
 	result nitro.enclave_reads_its_pcrs_from_nsm "$why"
 	result nitro.enclave_runs_in_its_rootfs "$(has "$tmp/pcr.log" '^ENCLAVE-IN-ROOTFS')"
 else
-	echo "ok $((n += 1)) nitro.enclave_reads_its_pcrs_from_nsm # SKIP no nsm-pcr in build/guest/bin"
-	echo "ok $((n += 1)) nitro.enclave_runs_in_its_rootfs # SKIP no nsm-pcr in build/guest/bin"
+	result nitro.enclave_reads_its_pcrs_from_nsm "no nsm-pcr in build/guest/bin: run make guest"
+	result nitro.enclave_runs_in_its_rootfs "no nsm-pcr in build/guest/bin: run make guest"
 fi
 
 vhost_user vhost_user_with_series "$qemu"
