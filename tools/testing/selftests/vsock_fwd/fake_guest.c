@@ -1155,14 +1155,19 @@ ssize_t fg_send_msg(struct fg_conn *c, const void *buf, size_t len, bool eor,
 /*
  * Account n consumed bytes and tell the peer once a quarter of our buffer
  * is free again: often enough that a sender never stalls on a reader that
- * keeps up, rarely enough not to double the packet count.
+ * keeps up, rarely enough not to double the packet count. At the end of a
+ * SEQPACKET message (msg_end) tell it all, as Linux does: its sender waits
+ * until a whole message fits, and the next one may need all the buffer.
  */
-static void fg_conn_consumed(struct fg_conn *c, size_t n)
+static void fg_conn_consumed(struct fg_conn *c, size_t n, bool msg_end)
 {
+	uint32_t unsent;
+
 	c->fwd_cnt += n;
 	c->rx_bytes -= n;
+	unsent = c->fwd_cnt - c->fwd_cnt_sent;
 	if (c->state == FG_ESTABLISHED &&
-	    c->fwd_cnt - c->fwd_cnt_sent >= FG_BUF_ALLOC / 4)
+	    (unsent >= FG_BUF_ALLOC / 4 || (msg_end && unsent)))
 		fg_conn_xmit(c, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0,
 			     NULL);
 }
@@ -1209,7 +1214,7 @@ ssize_t fg_recv(struct fg_conn *c, void *buf, size_t len, int timeout_ms)
 			c->rx_off = 0;
 		}
 	}
-	fg_conn_consumed(c, done);
+	fg_conn_consumed(c, done, false);
 	ret = done;
 out:
 	pthread_mutex_unlock(&g->lock);
@@ -1260,7 +1265,7 @@ ssize_t fg_recv_msg(struct fg_conn *c, void *buf, size_t len,
 		eom = p->hdr.flags & VIRTIO_VSOCK_SEQ_EOM;
 		if (eom && flags)
 			*flags = p->hdr.flags;
-		fg_conn_consumed(c, p->len);
+		fg_conn_consumed(c, p->len, eom);
 		free(p);
 		if (eom)
 			break;

@@ -504,13 +504,37 @@ TEST_F_TIMEOUT(guest, bulk_64mib, 600)
 static const size_t msg_sizes[] = { 1, 100, 4096, 65536, 65537, 200000 };
 #define N_MSGS	ARRAY_SIZE(msg_sizes)
 
+/*
+ * The host connects to a SEQPACKET listener on port in the guest, and
+ * messages of these sizes go both ways.
+ */
+static void seqpacket_from_host(struct __test_metadata *_metadata,
+				struct fg_guest *g, uint64_t cid,
+				uint32_t port, const size_t *sizes,
+				unsigned int n)
+{
+	struct fg_conn *c;
+	int fd;
+
+	ASSERT_EQ(0, fg_listen(g, VIRTIO_VSOCK_TYPE_SEQPACKET, port));
+	fd = fg_host_connect(SOCK_SEQPACKET, cid, port, TIMEOUT_MS);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	ASSERT_EQ(0, fg_accept(g, port, TIMEOUT_MS, &c));
+	EXPECT_EQ(0, fg_transfer_msgs(&FG_END_HOST(fd), &FG_END_GUEST(c),
+				      sizes, n, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&FG_END_GUEST(c), &FG_END_HOST(fd),
+				      sizes, n, TIMEOUT_MS));
+	fg_conn_free(c);
+	close(fd);
+}
+
 TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 {
-	const uint32_t gport = 3456;
-	struct fg_conn *c, *a;
+	struct fg_conn *c;
 	struct fg_end ge, he;
 	uint32_t port;
-	int lfd, fd, hfd;
+	int lfd, fd;
 	char in[8];
 
 	ASSERT_TRUE(!!(fg_features(self->g) &
@@ -539,24 +563,29 @@ TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 	ASSERT_EQ(2, fg_recv_msg(c, in, sizeof(in), NULL, TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(in, "de", 2));
 
-	/* The host connects to a SEQPACKET listener in the guest too. */
-	ASSERT_EQ(0, fg_listen(self->g, VIRTIO_VSOCK_TYPE_SEQPACKET, gport));
-	hfd = fg_host_connect(SOCK_SEQPACKET, self->cid, gport, TIMEOUT_MS);
-	ASSERT_LE(0, hfd);
-	ASSERT_EQ(0, fg_host_timeouts(hfd, TIMEOUT_MS));
-	ASSERT_EQ(0, fg_accept(self->g, gport, TIMEOUT_MS, &a));
-	ge = FG_END_GUEST(a);
-	he = FG_END_HOST(hfd);
-	EXPECT_EQ(0, fg_transfer_msgs(&he, &ge, msg_sizes, N_MSGS,
-				      TIMEOUT_MS));
-	EXPECT_EQ(0, fg_transfer_msgs(&ge, &he, msg_sizes, N_MSGS,
-				      TIMEOUT_MS));
-
-	fg_conn_free(a);
 	fg_conn_free(c);
-	close(hfd);
 	close(fd);
 	close(lfd);
+
+	/* The host connects to a SEQPACKET listener in the guest too. */
+	seqpacket_from_host(_metadata, self->g, self->cid, 3456, msg_sizes,
+			    N_MSGS);
+}
+
+/*
+ * Messages that each take the receiver's whole buffer after one that left
+ * a little unreported: the host's socket waits until all of a message
+ * fits, so they pass only if the guest returns the credit of every
+ * message it read.
+ */
+TEST_F_TIMEOUT(guest, seqpacket_full_buffer, 120)
+{
+	static const size_t sizes[] = {
+		1, FG_BUF_ALLOC, FG_BUF_ALLOC / 2 + 1, FG_BUF_ALLOC,
+	};
+
+	seqpacket_from_host(_metadata, self->g, self->cid, 3456, sizes,
+			    ARRAY_SIZE(sizes));
 }
 
 /*
