@@ -123,13 +123,14 @@ static int host_lfd[3];	/* by type */
 /* What happened, for the summary. */
 static unsigned int n_xfer_ok, n_xfer_reset, n_conn_fail, n_kill, n_close;
 
+static const uint64_t odd_cid[] = {
+	0, 1, 2, 3, 4, VMADDR_CID_ANY, 1ULL << 32, ~0ULL,
+};
+#define N_ODD_CID	(sizeof(odd_cid) / sizeof(odd_cid[0]))
+
 static uint64_t rnd_cid(void)
 {
-	static const uint64_t odd[] = {
-		0, 1, 2, 3, 4, VMADDR_CID_ANY, 1ULL << 32, ~0ULL,
-	};
-
-	return below(4) ? cid[below(NG)] : odd[below(8)];
+	return below(4) ? cid[below(NG)] : odd_cid[below(N_ODD_CID)];
 }
 
 static void guest_start(unsigned int i)
@@ -572,6 +573,29 @@ static void nl_request(void)
 	       sizeof(sa));
 }
 
+/*
+ * What a run leaves behind that the next one would meet, its guests having
+ * the same CIDs: rules, which outlive devices (deleted by every CID the
+ * run may have named), and connections waiting in the host listeners.
+ */
+static void leftovers_clear(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nl_msg m;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < NG + N_ODD_CID; i++) {
+		nl_init(&m, nl_family, VSOCK_FWD_CMD_RULE_DEL, NLM_F_ACK);
+		nl_u32(&m, VSOCK_FWD_A_CID, i < NG ? cid[i] : odd_cid[i - NG]);
+		sendto(nl_fd, &m, m.nlh.nlmsg_len, 0, (void *)&sa, sizeof(sa));
+		nl_drain(nl_fd);
+	}
+	for (i = STREAM; i <= SEQPACKET; i++)
+		while ((fd = fg_host_accept(host_lfd[i], 0, NULL, NULL)) >= 0)
+			close(fd);
+}
+
 /* ---- the actions ---- */
 
 /* Mostly forwards that route, to the host or a sibling; some invalid. */
@@ -983,6 +1007,7 @@ static unsigned int fuzz(unsigned long long seed, unsigned int iterations,
 	bool mem_ok = false;
 
 	rng = seed ? seed : 1;
+	iter = 0;
 	violations = 0;
 	n_xfer_ok = n_xfer_reset = n_conn_fail = n_kill = n_close = 0;
 	printf("# seed %llu iterations %u (replay: %s --seed %llu --iterations %u)\n",
@@ -992,6 +1017,7 @@ static unsigned int fuzz(unsigned long long seed, unsigned int iterations,
 	for (i = 0; i < NG; i++)
 		guest_start(i);
 	close_all();
+	leftovers_clear();
 	slab0 = fg_meminfo_kb("Slab");
 	avail0 = fg_meminfo_kb("MemAvailable");
 
