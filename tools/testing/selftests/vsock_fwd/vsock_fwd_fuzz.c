@@ -3,7 +3,8 @@
  * vsock_fwd_fuzz: a seeded, bounded fuzzer of vhost_vsock_fwd on fake
  * guests. Four fake guests and host sockets do random well-formed and
  * malformed things -- raw headers with any op, type, flags and length,
- * descriptors of odd sizes, forwards and parent consent set and withdrawn,
+ * descriptors of odd sizes, buffers chained over up to FG_MAX_CHAIN
+ * descriptors split anywhere, forwards and parent consent set and withdrawn,
  * netlink requests (rules set and deleted, random commands and attributes)
  * in bursts, devices stopped and restarted, guests closed with streams
  * open, and VMMs killed mid-stream -- while checked transfers run.
@@ -70,17 +71,27 @@
 #define SEQPACKET	VIRTIO_VSOCK_TYPE_SEQPACKET
 #define MAX_SEEDS	64
 
-static uint64_t rng;
+/*
+ * The actions follow from rng; the shapes of the guests' descriptor
+ * chains from shape_rng, a stream of its own, so that chains leave the
+ * actions of every seed as they were before.
+ */
+static uint64_t rng, shape_rng;
 static unsigned int iter, violations, verbose;
 static const char *prog;
 
-static uint64_t rnd(void)
+static uint64_t rnd_from(uint64_t *r)
 {
 	/* xorshift64*: the whole run follows from the seed. */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ULL;
+	*r ^= *r >> 12;
+	*r ^= *r << 25;
+	*r ^= *r >> 27;
+	return *r * 2685821657736338717ULL;
+}
+
+static uint64_t rnd(void)
+{
+	return rnd_from(&rng);
 }
 
 static uint32_t below(uint32_t n)
@@ -136,12 +147,16 @@ static uint64_t rnd_cid(void)
 static void guest_start(unsigned int i)
 {
 	static const uint32_t rx_bufs[] = { 0, 0, 4096, 1500 };
+	uint64_t shape = rnd_from(&shape_rng);
 	struct fg_config cfg = {
 		.cid = cid[i],
 		.rx_buf = rx_bufs[below(4)],
 		.iotlb = !below(8),
 		/* Sometimes no SEQPACKET (feature bit 1). */
 		.features_clear = below(6) ? 0 : 1ULL << 1,
+		/* Half the guests chain their buffers. */
+		.chain = shape & 1 ? 1 + (shape >> 1) % FG_MAX_CHAIN : 1,
+		.chain_seed = shape,
 	};
 	int ret;
 
@@ -153,8 +168,8 @@ static void guest_start(unsigned int i)
 	}
 	fg_listen(guest[i], STREAM, GUEST_PORT + STREAM);
 	fg_listen(guest[i], SEQPACKET, GUEST_PORT + SEQPACKET);
-	note("started guest %u cid %llu rx_buf %u", i,
-	     (unsigned long long)cid[i], cfg.rx_buf);
+	note("started guest %u cid %llu rx_buf %u chain %u", i,
+	     (unsigned long long)cid[i], cfg.rx_buf, cfg.chain);
 }
 
 /* ---- open streams: a pool, and how their ends must end ---- */
@@ -1008,6 +1023,7 @@ static unsigned int fuzz(unsigned long long seed, unsigned int iterations,
 
 	rng = seed ? seed : 1;
 	iter = 0;
+	shape_rng = ~seed ? ~seed : 1;
 	violations = 0;
 	n_xfer_ok = n_xfer_reset = n_conn_fail = n_kill = n_close = 0;
 	printf("# seed %llu iterations %u (replay: %s --seed %llu --iterations %u)\n",
