@@ -573,6 +573,36 @@ static int host_eof(int fd, int timeout_ms)
 	return read(fd, &b, 1);
 }
 
+/*
+ * A packet to a stopped end of a connection between a child and its guest
+ * parent resets the sender at once, and the stopped end once it runs
+ * again: neither end is left open. The child stops, then the parent.
+ */
+TEST_F(fwd, stopped_end_resets_both)
+{
+	struct fg_guest *e = GUEST(0), *p = PARENT(2);
+	struct fg_conn *c[2];
+	unsigned int stopped;
+
+	ASSERT_EQ(0, set_forward(e, CID(2), 0));
+	ASSERT_EQ(0, fg_listen(p, STREAM, PARENT_PORT));
+	for (stopped = 0; stopped < 2; stopped++) {
+		ASSERT_EQ(0, fg_connect(e, STREAM, alias, PARENT_PORT,
+					TIMEOUT_MS, &c[0]));
+		ASSERT_EQ(0, fg_accept(p, PARENT_PORT, TIMEOUT_MS, &c[1]));
+		ASSERT_EQ(0, fg_set_running(fg_fd(stopped ? p : e), 0));
+		ASSERT_EQ(1, fg_send(c[!stopped], "x", 1, TIMEOUT_MS));
+		EXPECT_EQ(0, fg_wait_closed(c[!stopped], TIMEOUT_MS));
+		ASSERT_EQ(0, fg_set_running(fg_fd(stopped ? p : e), 1));
+		EXPECT_EQ(0, fg_wait_closed(c[stopped], TIMEOUT_MS))
+			TH_LOG("the %s's end stays open",
+			       stopped ? "parent" : "child");
+		EXPECT_TRUE(fg_conn_was_reset(c[stopped]));
+		fg_conn_free(c[0]);
+		fg_conn_free(c[1]);
+	}
+}
+
 /* The enclave end of a connection got the RST (it may read data first). */
 static bool conn_reset(struct fg_conn *c)
 {
