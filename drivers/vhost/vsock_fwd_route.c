@@ -26,7 +26,8 @@
  *   packet belongs to (its sender gets an RST). The sender's TX never
  *   waits for it, and a parent's other children keep their own budgets.
  * - When either end goes away, or the forward changes, every connection
- *   between the two is reset at both ends at once.
+ *   between the two is reset at both ends at once; a connection whose
+ *   packet finds the other end stopped, at both ends too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -316,6 +317,42 @@ static void vsock_fwd_conns_reset(struct vsock_fwd_node *child, u32 child_cid,
 	rhashtable_walk_exit(&iter);
 }
 
+/* The key of the connection of a packet from the child, or to it. */
+static struct vsock_fwd_conn_key
+vsock_fwd_conn_key_of(const struct virtio_vsock_hdr *hdr, bool from_child)
+{
+	u32 src_port = le32_to_cpu(hdr->src_port);
+	u32 dst_port = le32_to_cpu(hdr->dst_port);
+
+	return (struct vsock_fwd_conn_key) {
+		.port = from_child ? src_port : dst_port,
+		.peer_port = from_child ? dst_port : src_port,
+	};
+}
+
+/*
+ * A packet of @child's pair could not reach @to, which is stopped: the
+ * connection it belongs to ends at both ends, as when an end goes away.
+ * The sender gets its reset in answer; @to gets one queued, which it reads
+ * once it runs again. Under RCU.
+ */
+static void vsock_fwd_conn_cut(struct vsock_fwd_node *child,
+			       struct vsock_fwd_node *to, u32 alias,
+			       const struct virtio_vsock_hdr *hdr,
+			       bool from_child)
+{
+	struct vsock_fwd_conn_key key = vsock_fwd_conn_key_of(hdr, from_child);
+	struct vsock_fwd_conn *conn;
+
+	conn = rhashtable_lookup(&child->conns, &key, vsock_fwd_conn_params);
+	if (!conn || !vsock_fwd_conn_remove(child, conn))
+		return;
+	vsock_fwd_send_rst(to, child, from_child,
+			   from_child ? child->guest_cid : alias,
+			   le32_to_cpu(hdr->src_port),
+			   le32_to_cpu(hdr->dst_port), conn->type);
+}
+
 /*
  * A packet between @child, which knows its parent as @alias, and that
  * parent: let it through if it belongs to a connection opened through the
@@ -333,10 +370,7 @@ vsock_fwd_track(struct vsock_fwd_node *child, struct vsock_fwd_node *parent,
 	u32 dst_port = le32_to_cpu(hdr->dst_port);
 	u16 type = le16_to_cpu(hdr->type);
 	u16 op = le16_to_cpu(hdr->op);
-	struct vsock_fwd_conn_key key = {
-		.port = from_child ? src_port : dst_port,
-		.peer_port = from_child ? dst_port : src_port,
-	};
+	struct vsock_fwd_conn_key key = vsock_fwd_conn_key_of(hdr, from_child);
 	struct vsock_fwd_conn *conn;
 	struct sk_buff *rst;
 	unsigned int shut;
@@ -451,6 +485,9 @@ enum vsock_fwd_verdict vsock_fwd_route_tx(struct vsock_fwd_node *node,
 		    !vsock_fwd_is_parent(peer)) {
 			vsock_fwd_count(node, VSOCK_FWD_STAT_UNREACHABLE,
 					skb->len);
+			if (peer && !vsock_fwd_node_running(peer))
+				vsock_fwd_conn_cut(node, peer, rt->alias, hdr,
+						   true);
 			return VSOCK_FWD_RESET;
 		}
 		if (!vsock_fwd_accepts(peer, src)) {
@@ -497,6 +534,7 @@ enum vsock_fwd_verdict vsock_fwd_route_tx(struct vsock_fwd_node *node,
 		return VSOCK_FWD_DROP;
 	if (!vsock_fwd_node_running(peer)) {
 		vsock_fwd_count(peer, VSOCK_FWD_STAT_UNREACHABLE, skb->len);
+		vsock_fwd_conn_cut(peer, peer, peer_rt->alias, hdr, false);
 		return VSOCK_FWD_RESET;
 	}
 	verdict = vsock_fwd_track(peer, node, peer_rt->alias, skb, false,

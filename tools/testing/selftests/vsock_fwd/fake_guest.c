@@ -118,6 +118,8 @@ struct fg_guest {
 	uint32_t next_port;
 	unsigned int misaddressed;	/* packets not for g->cid */
 	uint32_t rx_buf;		/* bytes of each posted RX buffer */
+	unsigned int chain;		/* descriptors per buffer, at most */
+	uint64_t chain_rng;		/* where the buffers are split */
 };
 
 /* ---- small helpers ---- */
@@ -279,13 +281,61 @@ static bool fg_vq_get_used(struct fg_vq *vq, uint32_t *id, uint32_t *len)
 	return true;
 }
 
+static uint64_t fg_mix(uint64_t x);
+
+/* How many descriptors the next buffer of len bytes takes, 1 to max. */
+static unsigned int fg_chain_len(struct fg_guest *g, size_t len,
+				 unsigned int max)
+{
+	unsigned int n = 1 + fg_mix(g->chain_rng++) % g->chain;
+
+	if (n > max)
+		n = max;
+	if (n > len)
+		n = len ? len : 1;
+	return n;
+}
+
+/*
+ * Lay out the len bytes at buf as the chain of descriptors ids[0..n),
+ * split at random points (every piece but an empty buffer's has a byte):
+ * a driver may cut a buffer anywhere, even inside the header.
+ */
+static void fg_chain(struct fg_guest *g, struct fg_vq *vq,
+		     const uint16_t *ids, unsigned int n, unsigned char *buf,
+		     size_t len, uint16_t flags)
+{
+	size_t off = 0, piece;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct vring_desc *d = &vq->desc[ids[i]];
+		bool last = i == n - 1;
+
+		/* Leave a byte for each piece after this one. */
+		piece = last ? len - off :
+			1 + fg_mix(g->chain_rng++) % (len - off - (n - 1 - i));
+		d->addr = htole64((uintptr_t)(buf + off));
+		d->len = htole32(piece);
+		d->flags = htole16(flags | (last ? 0 : VRING_DESC_F_NEXT));
+		d->next = htole16(last ? 0 : ids[i + 1]);
+		off += piece;
+	}
+}
+
 static void fg_tx_reclaim(struct fg_guest *g)
 {
+	struct fg_vq *vq = &g->vq[FG_TXQ];
 	uint32_t id, len;
 
-	while (fg_vq_get_used(&g->vq[FG_TXQ], &id, &len))
-		if (id < FG_RING)
+	/* The device gives back a chain's head; we walk our own table. */
+	while (fg_vq_get_used(vq, &id, &len))
+		while (id < FG_RING && g->tx_nfree < FG_RING) {
 			g->tx_free[g->tx_nfree++] = id;
+			if (!(le16toh(vq->desc[id].flags) & VRING_DESC_F_NEXT))
+				break;
+			id = le16toh(vq->desc[id].next);
+		}
 }
 
 /* Put one buffer of len bytes on the TX ring; a TX slot must be free. */
@@ -293,17 +343,18 @@ static void fg_tx_post(struct fg_guest *g, const void *hdr, size_t hdr_len,
 		       const void *payload, size_t len)
 {
 	struct fg_vq *vq = &g->vq[FG_TXQ];
-	uint16_t id = g->tx_free[--g->tx_nfree];
-	unsigned char *slot = g->slots[FG_TXQ] + (size_t)id * FG_SLOT;
+	unsigned int n = fg_chain_len(g, hdr_len + len, g->tx_nfree), i;
+	uint16_t ids[FG_MAX_CHAIN];
+	unsigned char *slot;
 
+	for (i = 0; i < n; i++)
+		ids[i] = g->tx_free[--g->tx_nfree];
+	slot = g->slots[FG_TXQ] + (size_t)ids[0] * FG_SLOT;
 	memcpy(slot, hdr, hdr_len);
 	if (len)
 		memcpy(slot + hdr_len, payload, len);
-	vq->desc[id].addr = htole64((uintptr_t)slot);
-	vq->desc[id].len = htole32(hdr_len + len);
-	vq->desc[id].flags = 0;
-	vq->desc[id].next = 0;
-	fg_vq_add(vq, id);
+	fg_chain(g, vq, ids, n, slot, hdr_len + len, 0);
+	fg_vq_add(vq, ids[0]);
 	fg_vq_publish(vq);
 }
 
@@ -359,16 +410,25 @@ static int fg_xmit(struct fg_guest *g, const struct fg_hdr *h,
 	return 0;
 }
 
-static void fg_rx_post(struct fg_guest *g, uint16_t id)
+/*
+ * Lay out every RX buffer once, each a chain of consecutive descriptors
+ * from its head's slot, and post it; a used one is posted again as it is.
+ */
+static void fg_rx_fill(struct fg_guest *g)
 {
 	struct fg_vq *vq = &g->vq[FG_RXQ];
+	uint16_t ids[FG_MAX_CHAIN];
+	unsigned int i, k, n;
 
-	vq->desc[id].addr = htole64((uintptr_t)(g->slots[FG_RXQ] +
-						(size_t)id * FG_SLOT));
-	vq->desc[id].len = htole32(g->rx_buf);
-	vq->desc[id].flags = htole16(VRING_DESC_F_WRITE);
-	vq->desc[id].next = 0;
-	fg_vq_add(vq, id);
+	for (i = 0; i < FG_RING; i += n) {
+		n = fg_chain_len(g, g->rx_buf, FG_RING - i);
+		for (k = 0; k < n; k++)
+			ids[k] = i + k;
+		fg_chain(g, vq, ids, n, g->slots[FG_RXQ] + (size_t)i * FG_SLOT,
+			 g->rx_buf, VRING_DESC_F_WRITE);
+		fg_vq_add(vq, i);
+	}
+	fg_vq_publish(vq);
 }
 
 /* ---- connections ---- */
@@ -588,7 +648,7 @@ static void fg_rx_drain(struct fg_guest *g)
 				fg_dispatch(g, p);
 			}
 		}
-		fg_rx_post(g, id);
+		fg_vq_add(vq, id);
 		posted = true;
 	}
 	if (posted)
@@ -741,12 +801,10 @@ static int fg_setup(struct fg_guest *g, const struct fg_config *cfg)
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < FG_RING; i++) {
-		fg_rx_post(g, i);
+	fg_rx_fill(g);
+	for (i = 0; i < FG_RING; i++)
 		g->tx_free[i] = FG_RING - 1 - i;
-	}
 	g->tx_nfree = FG_RING;
-	fg_vq_publish(&g->vq[FG_RXQ]);
 
 	/* CID 0: a device the VMM runs without ever giving it a CID. */
 	if (cfg->cid) {
@@ -805,6 +863,10 @@ int fg_start(const struct fg_config *cfg, struct fg_guest **gp)
 		g->vq[i].kick = g->vq[i].call = -1;
 	g->auto_rst = true;
 	g->rx_buf = cfg->rx_buf && cfg->rx_buf < FG_SLOT ? cfg->rx_buf : FG_SLOT;
+	g->chain = cfg->chain > 1 ? cfg->chain : 1;
+	if (g->chain > FG_MAX_CHAIN)
+		g->chain = FG_MAX_CHAIN;
+	g->chain_rng = cfg->chain_seed;
 	g->next_port = FG_FIRST_PORT;
 	fg_pktq_init(&g->raw);
 	fg_pktq_init(&g->txq);
@@ -1155,14 +1217,19 @@ ssize_t fg_send_msg(struct fg_conn *c, const void *buf, size_t len, bool eor,
 /*
  * Account n consumed bytes and tell the peer once a quarter of our buffer
  * is free again: often enough that a sender never stalls on a reader that
- * keeps up, rarely enough not to double the packet count.
+ * keeps up, rarely enough not to double the packet count. At the end of a
+ * SEQPACKET message (msg_end) tell it all, as Linux does: its sender waits
+ * until a whole message fits, and the next one may need all the buffer.
  */
-static void fg_conn_consumed(struct fg_conn *c, size_t n)
+static void fg_conn_consumed(struct fg_conn *c, size_t n, bool msg_end)
 {
+	uint32_t unsent;
+
 	c->fwd_cnt += n;
 	c->rx_bytes -= n;
+	unsent = c->fwd_cnt - c->fwd_cnt_sent;
 	if (c->state == FG_ESTABLISHED &&
-	    c->fwd_cnt - c->fwd_cnt_sent >= FG_BUF_ALLOC / 4)
+	    (unsent >= FG_BUF_ALLOC / 4 || (msg_end && unsent)))
 		fg_conn_xmit(c, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0,
 			     NULL);
 }
@@ -1209,7 +1276,7 @@ ssize_t fg_recv(struct fg_conn *c, void *buf, size_t len, int timeout_ms)
 			c->rx_off = 0;
 		}
 	}
-	fg_conn_consumed(c, done);
+	fg_conn_consumed(c, done, false);
 	ret = done;
 out:
 	pthread_mutex_unlock(&g->lock);
@@ -1260,7 +1327,7 @@ ssize_t fg_recv_msg(struct fg_conn *c, void *buf, size_t len,
 		eom = p->hdr.flags & VIRTIO_VSOCK_SEQ_EOM;
 		if (eom && flags)
 			*flags = p->hdr.flags;
-		fg_conn_consumed(c, p->len);
+		fg_conn_consumed(c, p->len, eom);
 		free(p);
 		if (eom)
 			break;

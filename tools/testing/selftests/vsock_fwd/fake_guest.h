@@ -38,6 +38,8 @@
 #define FG_RING		128
 /* Largest payload of one packet the device accepts from a guest. */
 #define FG_MAX_PKT_PAYLOAD	(64 * 1024)
+/* Most descriptors one buffer may be split into (fg_config.chain). */
+#define FG_MAX_CHAIN	16
 
 /* A virtio_vsock_hdr in host byte order. */
 struct fg_hdr {
@@ -83,6 +85,14 @@ struct fg_config {
 	 * splits larger packets, and SEQPACKET message ends, over buffers.
 	 */
 	uint32_t rx_buf;
+	/*
+	 * Split each buffer of both rings into up to this many descriptors
+	 * (0 or 1: one each), at random points that may fall inside the
+	 * header, as a driver may chain them; FG_MAX_CHAIN at most. The
+	 * same chain_seed gives the same shapes.
+	 */
+	unsigned int chain;
+	uint64_t chain_seed;
 };
 
 /*
@@ -153,9 +163,9 @@ int fg_send_pkt(struct fg_guest *g, const struct fg_hdr *hdr,
  */
 int fg_recv_pkt(struct fg_guest *g, struct fg_pkt **pp, int timeout_ms);
 /*
- * Send one descriptor of exactly len bytes from buf (which may be shorter
- * than a header, or claim a longer payload than it has) to test the
- * device's validation of guest buffers.
+ * Send one buffer of exactly len bytes from buf (which may be shorter
+ * than a header, or claim a longer payload than it has), chained as
+ * fg_config.chain says, to test the device's validation of guest buffers.
  */
 int fg_send_buf(struct fg_guest *g, const void *buf, size_t len);
 

@@ -187,6 +187,30 @@ static int exchange(struct fg_conn *c, int fd, size_t len)
 	return ret ? ret : fg_transfer(&h, &g, len, 2, TIMEOUT_MS);
 }
 
+/* Guest g dials a new host listener: the host end, the listener in *lfd. */
+static int dial_host(struct fg_guest *g, struct fg_conn **c, int *lfd)
+{
+	uint32_t port;
+	int ret, fd;
+
+	*lfd = fg_host_listen(SOCK_STREAM, &port);
+	if (*lfd < 0)
+		return *lfd;
+	ret = fg_connect(g, VIRTIO_VSOCK_TYPE_STREAM, VMADDR_CID_HOST, port,
+			 TIMEOUT_MS, c);
+	fd = ret ? ret : fg_host_accept(*lfd, TIMEOUT_MS, NULL, NULL);
+	if (fd >= 0 && fg_host_timeouts(fd, TIMEOUT_MS)) {
+		close(fd);
+		fd = -EIO;
+	}
+	if (fd < 0) {
+		if (!ret)
+			fg_conn_free(*c);
+		close(*lfd);
+	}
+	return fd;
+}
+
 TEST_F_TIMEOUT(guest, guest_connects_to_host, 60)
 {
 	uint32_t port, peer_port;
@@ -504,13 +528,37 @@ TEST_F_TIMEOUT(guest, bulk_64mib, 600)
 static const size_t msg_sizes[] = { 1, 100, 4096, 65536, 65537, 200000 };
 #define N_MSGS	ARRAY_SIZE(msg_sizes)
 
+/*
+ * The host connects to a SEQPACKET listener on port in the guest, and
+ * messages of these sizes go both ways.
+ */
+static void seqpacket_from_host(struct __test_metadata *_metadata,
+				struct fg_guest *g, uint64_t cid,
+				uint32_t port, const size_t *sizes,
+				unsigned int n)
+{
+	struct fg_conn *c;
+	int fd;
+
+	ASSERT_EQ(0, fg_listen(g, VIRTIO_VSOCK_TYPE_SEQPACKET, port));
+	fd = fg_host_connect(SOCK_SEQPACKET, cid, port, TIMEOUT_MS);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	ASSERT_EQ(0, fg_accept(g, port, TIMEOUT_MS, &c));
+	EXPECT_EQ(0, fg_transfer_msgs(&FG_END_HOST(fd), &FG_END_GUEST(c),
+				      sizes, n, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&FG_END_GUEST(c), &FG_END_HOST(fd),
+				      sizes, n, TIMEOUT_MS));
+	fg_conn_free(c);
+	close(fd);
+}
+
 TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 {
-	const uint32_t gport = 3456;
-	struct fg_conn *c, *a;
+	struct fg_conn *c;
 	struct fg_end ge, he;
 	uint32_t port;
-	int lfd, fd, hfd;
+	int lfd, fd;
 	char in[8];
 
 	ASSERT_TRUE(!!(fg_features(self->g) &
@@ -539,24 +587,29 @@ TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 	ASSERT_EQ(2, fg_recv_msg(c, in, sizeof(in), NULL, TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(in, "de", 2));
 
-	/* The host connects to a SEQPACKET listener in the guest too. */
-	ASSERT_EQ(0, fg_listen(self->g, VIRTIO_VSOCK_TYPE_SEQPACKET, gport));
-	hfd = fg_host_connect(SOCK_SEQPACKET, self->cid, gport, TIMEOUT_MS);
-	ASSERT_LE(0, hfd);
-	ASSERT_EQ(0, fg_host_timeouts(hfd, TIMEOUT_MS));
-	ASSERT_EQ(0, fg_accept(self->g, gport, TIMEOUT_MS, &a));
-	ge = FG_END_GUEST(a);
-	he = FG_END_HOST(hfd);
-	EXPECT_EQ(0, fg_transfer_msgs(&he, &ge, msg_sizes, N_MSGS,
-				      TIMEOUT_MS));
-	EXPECT_EQ(0, fg_transfer_msgs(&ge, &he, msg_sizes, N_MSGS,
-				      TIMEOUT_MS));
-
-	fg_conn_free(a);
 	fg_conn_free(c);
-	close(hfd);
 	close(fd);
 	close(lfd);
+
+	/* The host connects to a SEQPACKET listener in the guest too. */
+	seqpacket_from_host(_metadata, self->g, self->cid, 3456, msg_sizes,
+			    N_MSGS);
+}
+
+/*
+ * Messages that each take the receiver's whole buffer after one that left
+ * a little unreported: the host's socket waits until all of a message
+ * fits, so they pass only if the guest returns the credit of every
+ * message it read.
+ */
+TEST_F_TIMEOUT(guest, seqpacket_full_buffer, 120)
+{
+	static const size_t sizes[] = {
+		1, FG_BUF_ALLOC, FG_BUF_ALLOC / 2 + 1, FG_BUF_ALLOC,
+	};
+
+	seqpacket_from_host(_metadata, self->g, self->cid, 3456, sizes,
+			    ARRAY_SIZE(sizes));
 }
 
 /*
@@ -570,19 +623,13 @@ TEST(iotlb)
 	struct pollfd pfd = { .events = POLLIN };
 	struct fg_guest *g;
 	struct fg_conn *c;
-	uint32_t port;
 	int lfd, fd;
 	char byte;
 
 	ASSERT_EQ(0, fg_start(&cfg, &g));
 	ASSERT_TRUE(!!(fg_features(g) & (1ULL << VIRTIO_F_ACCESS_PLATFORM)));
-	lfd = fg_host_listen(SOCK_STREAM, &port);
-	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, fg_connect(g, VIRTIO_VSOCK_TYPE_STREAM, VMADDR_CID_HOST,
-				port, TIMEOUT_MS, &c));
-	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
+	fd = dial_host(g, &c, &lfd);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
 	ASSERT_EQ(0, exchange(c, fd, 100000));
 
 	/* Without mappings the next packet waits for the VMM's answer. */
@@ -599,6 +646,31 @@ TEST(iotlb)
 	fg_conn_free(c);
 	close(fd);
 	close(lfd);
+	fg_close(g);
+}
+
+/*
+ * Every buffer of both rings split into a chain of up to FG_MAX_CHAIN
+ * descriptors at random points, inside the header too, as a driver may
+ * lay them out: streams and messages pass as with one descriptor each.
+ */
+TEST_F_TIMEOUT(guest, chained_descriptors, 120)
+{
+	struct fg_config cfg = {
+		.cid = fg_unique_cid(1), .chain = FG_MAX_CHAIN,
+	};
+	struct fg_guest *g;
+	struct fg_conn *c;
+	int lfd, fd;
+
+	ASSERT_EQ(0, fg_start(&cfg, &g));
+	fd = dial_host(g, &c, &lfd);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, exchange(c, fd, 1000000));
+	fg_conn_free(c);
+	close(fd);
+	close(lfd);
+	seqpacket_from_host(_metadata, g, cfg.cid, 3456, msg_sizes, N_MSGS);
 	fg_close(g);
 }
 

@@ -3,7 +3,8 @@
  * vsock_fwd_fuzz: a seeded, bounded fuzzer of vhost_vsock_fwd on fake
  * guests. Four fake guests and host sockets do random well-formed and
  * malformed things -- raw headers with any op, type, flags and length,
- * descriptors of odd sizes, forwards and parent consent set and withdrawn,
+ * descriptors of odd sizes, buffers chained over up to FG_MAX_CHAIN
+ * descriptors split anywhere, forwards and parent consent set and withdrawn,
  * netlink requests (rules set and deleted, random commands and attributes)
  * in bursts, devices stopped and restarted, guests closed with streams
  * open, and VMMs killed mid-stream -- while checked transfers run.
@@ -23,9 +24,17 @@
  * The seed fixes the sequence of actions; thread timing is not replayed,
  * so a failure found with a seed may need a few replays to recur.
  *
- *   vsock_fwd_fuzz [--seed N] [--iterations N] [--verbose]
+ *   vsock_fwd_fuzz [--seed N]... [--iterations N] [--verbose]
  *
- * Prints TAP; the seed is in the first comment line.
+ * Each --seed is a run of its own, from fresh guests and a new memory
+ * baseline, with three TAP results; without one, a seed from the clock.
+ * Every run first prints its seed and the command that replays it.
+ * 'make check' runs the fixed seeds of the fuzz line in ./suites. A random
+ * seed by hand, in the test VM as 'make check' runs it:
+ *
+ *   tools/testing/selftests/vsock_fwd/vm/run.sh --module ours \
+ *	--append 'slub_debug=FZPU kfence.sample_interval=10' -- \
+ *	build/selftests/vsock_fwd_fuzz --iterations 100 --verbose
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,17 +69,29 @@
 #define AVAIL_TOL_KB	32768
 #define STREAM		VIRTIO_VSOCK_TYPE_STREAM
 #define SEQPACKET	VIRTIO_VSOCK_TYPE_SEQPACKET
+#define MAX_SEEDS	64
 
-static uint64_t rng;
+/*
+ * The actions follow from rng; the shapes of the guests' descriptor
+ * chains from shape_rng, a stream of its own, so that chains leave the
+ * actions of every seed as they were before.
+ */
+static uint64_t rng, shape_rng;
 static unsigned int iter, violations, verbose;
+static const char *prog;
+
+static uint64_t rnd_from(uint64_t *r)
+{
+	/* xorshift64*: the whole run follows from the seed. */
+	*r ^= *r >> 12;
+	*r ^= *r << 25;
+	*r ^= *r >> 27;
+	return *r * 2685821657736338717ULL;
+}
 
 static uint64_t rnd(void)
 {
-	/* xorshift64*: the whole run follows from the seed. */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ULL;
+	return rnd_from(&rng);
 }
 
 static uint32_t below(uint32_t n)
@@ -113,24 +134,29 @@ static int host_lfd[3];	/* by type */
 /* What happened, for the summary. */
 static unsigned int n_xfer_ok, n_xfer_reset, n_conn_fail, n_kill, n_close;
 
+static const uint64_t odd_cid[] = {
+	0, 1, 2, 3, 4, VMADDR_CID_ANY, 1ULL << 32, ~0ULL,
+};
+#define N_ODD_CID	(sizeof(odd_cid) / sizeof(odd_cid[0]))
+
 static uint64_t rnd_cid(void)
 {
-	static const uint64_t odd[] = {
-		0, 1, 2, 3, 4, VMADDR_CID_ANY, 1ULL << 32, ~0ULL,
-	};
-
-	return below(4) ? cid[below(NG)] : odd[below(8)];
+	return below(4) ? cid[below(NG)] : odd_cid[below(N_ODD_CID)];
 }
 
 static void guest_start(unsigned int i)
 {
 	static const uint32_t rx_bufs[] = { 0, 0, 4096, 1500 };
+	uint64_t shape = rnd_from(&shape_rng);
 	struct fg_config cfg = {
 		.cid = cid[i],
 		.rx_buf = rx_bufs[below(4)],
 		.iotlb = !below(8),
 		/* Sometimes no SEQPACKET (feature bit 1). */
 		.features_clear = below(6) ? 0 : 1ULL << 1,
+		/* Half the guests chain their buffers. */
+		.chain = shape & 1 ? 1 + (shape >> 1) % FG_MAX_CHAIN : 1,
+		.chain_seed = shape,
 	};
 	int ret;
 
@@ -142,8 +168,8 @@ static void guest_start(unsigned int i)
 	}
 	fg_listen(guest[i], STREAM, GUEST_PORT + STREAM);
 	fg_listen(guest[i], SEQPACKET, GUEST_PORT + SEQPACKET);
-	note("started guest %u cid %llu rx_buf %u", i,
-	     (unsigned long long)cid[i], cfg.rx_buf);
+	note("started guest %u cid %llu rx_buf %u chain %u", i,
+	     (unsigned long long)cid[i], cfg.rx_buf, cfg.chain);
 }
 
 /* ---- open streams: a pool, and how their ends must end ---- */
@@ -562,6 +588,29 @@ static void nl_request(void)
 	       sizeof(sa));
 }
 
+/*
+ * What a run leaves behind that the next one would meet, its guests having
+ * the same CIDs: rules, which outlive devices (deleted by every CID the
+ * run may have named), and connections waiting in the host listeners.
+ */
+static void leftovers_clear(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct nl_msg m;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < NG + N_ODD_CID; i++) {
+		nl_init(&m, nl_family, VSOCK_FWD_CMD_RULE_DEL, NLM_F_ACK);
+		nl_u32(&m, VSOCK_FWD_A_CID, i < NG ? cid[i] : odd_cid[i - NG]);
+		sendto(nl_fd, &m, m.nlh.nlmsg_len, 0, (void *)&sa, sizeof(sa));
+		nl_drain(nl_fd);
+	}
+	for (i = STREAM; i <= SEQPACKET; i++)
+		while ((fd = fg_host_accept(host_lfd[i], 0, NULL, NULL)) >= 0)
+			close(fd);
+}
+
 /* ---- the actions ---- */
 
 /* Mostly forwards that route, to the host or a sibling; some invalid. */
@@ -961,6 +1010,63 @@ static void close_all(void)
 		guest_close(i);
 }
 
+/*
+ * One run from seed: results 3 * t + 1 to 3 * t + 3 of the TAP plan.
+ * Returns how many of them failed.
+ */
+static unsigned int fuzz(unsigned long long seed, unsigned int iterations,
+			 unsigned int t)
+{
+	long slab0, avail0, slab = 0, avail = 0;
+	unsigned int i, during;
+	bool mem_ok = false;
+
+	rng = seed ? seed : 1;
+	iter = 0;
+	shape_rng = ~seed ? ~seed : 1;
+	violations = 0;
+	n_xfer_ok = n_xfer_reset = n_conn_fail = n_kill = n_close = 0;
+	printf("# seed %llu iterations %u (replay: %s --seed %llu --iterations %u)\n",
+	       seed, iterations, prog, seed, iterations);
+
+	/* Warm up the caches the run will use, then measure. */
+	for (i = 0; i < NG; i++)
+		guest_start(i);
+	close_all();
+	leftovers_clear();
+	slab0 = fg_meminfo_kb("Slab");
+	avail0 = fg_meminfo_kb("MemAvailable");
+
+	for (i = 0; i < NG; i++)
+		guest_start(i);
+	for (iter = 0; iter < iterations; iter++)
+		step();
+	during = violations;
+	close_all();
+	nl_drain(nl_events);
+	printf("# %u transfers whole, %u reset, %u streams not opened, %u guests closed, %u VMMs killed\n",
+	       n_xfer_ok, n_xfer_reset, n_conn_fail, n_close, n_kill);
+	printf("%sok %u invariants during the run (seed %llu)\n",
+	       during ? "not " : "", 3 * t + 1, seed);
+	printf("%sok %u every socket ended when all closed (seed %llu)\n",
+	       violations != during ? "not " : "", 3 * t + 2, seed);
+
+	/* RCU and deferred work free a little later. */
+	for (i = 0; i < 20 && !mem_ok; i++) {
+		if (i)
+			sleep(1);
+		slab = fg_meminfo_kb("Slab");
+		avail = fg_meminfo_kb("MemAvailable");
+		mem_ok = slab - slab0 < SLAB_TOL_KB &&
+			 avail0 - avail < AVAIL_TOL_KB;
+	}
+	printf("# Slab %+ld kB (tolerance %d), MemAvailable %+ld kB (tolerance -%d)\n",
+	       slab - slab0, SLAB_TOL_KB, avail - avail0, AVAIL_TOL_KB);
+	printf("%sok %u memory back to its level (seed %llu)\n",
+	       mem_ok ? "" : "not ", 3 * t + 3, seed);
+	return !!during + (violations != during) + !mem_ok;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -969,33 +1075,36 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ }
 	};
-	unsigned long long seed = 0;
-	unsigned int iterations = 200, i, before;
-	long slab0, avail0, slab = 0, avail = 0;
+	unsigned long long seeds[MAX_SEEDS];
+	unsigned int iterations = 200, nseeds = 0, i, failed = 0;
 	struct timespec ts;
-	bool mem_ok = false, seeded = false;
 	int o;
 
+	prog = argv[0];
 	while ((o = getopt_long(argc, argv, "s:n:v", opts, NULL)) != -1) {
 		switch (o) {
-		case 's': seed = strtoull(optarg, NULL, 0); seeded = true; break;
+		case 's':
+			if (nseeds == MAX_SEEDS) {
+				fprintf(stderr, "at most %d seeds\n", MAX_SEEDS);
+				return 2;
+			}
+			seeds[nseeds++] = strtoull(optarg, NULL, 0);
+			break;
 		case 'n': iterations = strtoul(optarg, NULL, 0); break;
 		case 'v': verbose = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [--seed N] [--iterations N] [--verbose]\n",
+			fprintf(stderr, "usage: %s [--seed N]... [--iterations N] [--verbose]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (!seeded) {
+	if (!nseeds) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		seed = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		seeds[nseeds++] = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	}
-	rng = seed ? seed : 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	printf("TAP version 13\n# seed %llu iterations %u (replay: %s --seed %llu --iterations %u)\n1..3\n",
-	       seed, iterations, argv[0], seed, iterations);
+	printf("TAP version 13\n1..%u\n", 3 * nseeds);
 
 	for (i = 0; i < NG; i++)
 		cid[i] = fg_unique_cid(i);
@@ -1016,43 +1125,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Warm up the caches the run will use, then measure. */
-	for (i = 0; i < NG; i++)
-		guest_start(i);
-	close_all();
-	slab0 = fg_meminfo_kb("Slab");
-	avail0 = fg_meminfo_kb("MemAvailable");
+	for (i = 0; i < nseeds; i++)
+		failed += fuzz(seeds[i], iterations, i);
 
-	for (i = 0; i < NG; i++)
-		guest_start(i);
-	for (iter = 0; iter < iterations; iter++)
-		step();
-	before = violations;
-	close_all();
-	nl_drain(nl_events);
-	printf("# %u transfers whole, %u reset, %u streams not opened, %u guests closed, %u VMMs killed\n",
-	       n_xfer_ok, n_xfer_reset, n_conn_fail, n_close, n_kill);
-	printf("%sok 1 invariants during the run (seed %llu)\n",
-	       violations ? "not " : "", seed);
-	printf("%sok 2 every socket ended when all closed (seed %llu)\n",
-	       violations != before ? "not " : "", seed);
-
-	/* RCU and deferred work free a little later. */
-	for (i = 0; i < 20 && !mem_ok; i++) {
-		if (i)
-			sleep(1);
-		slab = fg_meminfo_kb("Slab");
-		avail = fg_meminfo_kb("MemAvailable");
-		mem_ok = slab - slab0 < SLAB_TOL_KB &&
-			 avail0 - avail < AVAIL_TOL_KB;
-	}
-	printf("# Slab %+ld kB (tolerance %d), MemAvailable %+ld kB (tolerance -%d)\n",
-	       slab - slab0, SLAB_TOL_KB, avail - avail0, AVAIL_TOL_KB);
-	printf("%sok 3 memory back to its level (seed %llu)\n",
-	       mem_ok ? "" : "not ", seed);
 	close(nl_fd);
 	close(nl_events);
 	close(host_lfd[STREAM]);
 	close(host_lfd[SEQPACKET]);
-	return violations || !mem_ok;
+	return failed != 0;
 }

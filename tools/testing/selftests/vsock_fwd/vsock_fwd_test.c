@@ -456,11 +456,19 @@ TEST_F(fwd, forward_before_running)
 }
 
 static const size_t msg_sizes[] = { 1, 4096, 65537, 200000 };
-#define N_MSGS	ARRAY_SIZE(msg_sizes)
+/*
+ * Messages that each take the receiver's whole buffer after one that left
+ * a little unreported: a sender waits until all of a message fits, so they
+ * pass only if the receiver returns the credit of every message it read.
+ */
+static const size_t full_sizes[] = {
+	1, FG_BUF_ALLOC, FG_BUF_ALLOC / 2 + 1, FG_BUF_ALLOC,
+};
 
 /* SEQPACKET messages both ways, to the host and to a parent guest. */
 static void seqpacket_case(struct __test_metadata *_metadata,
-			   struct fg_guest *e, struct fg_guest *p)
+			   struct fg_guest *e, struct fg_guest *p,
+			   const size_t *sizes, unsigned int n)
 {
 	struct fg_conn *ec, *pc;
 	struct fg_end a, b;
@@ -476,8 +484,8 @@ static void seqpacket_case(struct __test_metadata *_metadata,
 	ASSERT_LE(0, fd);
 	a = FG_END_GUEST(ec);
 	b = FG_END_HOST(fd);
-	EXPECT_EQ(0, fg_transfer_msgs(&a, &b, msg_sizes, N_MSGS, TIMEOUT_MS));
-	EXPECT_EQ(0, fg_transfer_msgs(&b, &a, msg_sizes, N_MSGS, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&a, &b, sizes, n, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&b, &a, sizes, n, TIMEOUT_MS));
 	fg_conn_free(ec);
 	close(fd);
 	close(lfd);
@@ -490,15 +498,22 @@ static void seqpacket_case(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, fg_accept(p, PARENT_PORT, TIMEOUT_MS, &pc));
 	a = FG_END_GUEST(ec);
 	b = FG_END_GUEST(pc);
-	EXPECT_EQ(0, fg_transfer_msgs(&a, &b, msg_sizes, N_MSGS, TIMEOUT_MS));
-	EXPECT_EQ(0, fg_transfer_msgs(&b, &a, msg_sizes, N_MSGS, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&a, &b, sizes, n, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&b, &a, sizes, n, TIMEOUT_MS));
 	fg_conn_free(ec);
 	fg_conn_free(pc);
 }
 
 TEST_F(fwd, seqpacket)
 {
-	seqpacket_case(_metadata, GUEST(0), PARENT(2));
+	seqpacket_case(_metadata, GUEST(0), PARENT(2), msg_sizes,
+		       ARRAY_SIZE(msg_sizes));
+}
+
+TEST_F_TIMEOUT(fwd, seqpacket_full_buffer, 120)
+{
+	seqpacket_case(_metadata, GUEST(0), PARENT(2), full_sizes,
+		       ARRAY_SIZE(full_sizes));
 }
 
 /*
@@ -514,7 +529,8 @@ TEST_F(fwd, seqpacket_small_rx_buffers)
 	ASSERT_EQ(0, fg_start(&pc, &self->g[2]));
 	ASSERT_EQ(0, set_parent(fg_fd(self->g[2]),
 				VHOST_VSOCK_PARENT_F_ACCEPT));
-	seqpacket_case(_metadata, self->g[0], self->g[2]);
+	seqpacket_case(_metadata, self->g[0], self->g[2], msg_sizes,
+		       ARRAY_SIZE(msg_sizes));
 }
 
 /*
@@ -555,6 +571,36 @@ static int host_eof(int fd, int timeout_ms)
 	if (fg_host_wait_readable(fd, timeout_ms))
 		return -ETIMEDOUT;
 	return read(fd, &b, 1);
+}
+
+/*
+ * A packet to a stopped end of a connection between a child and its guest
+ * parent resets the sender at once, and the stopped end once it runs
+ * again: neither end is left open. The child stops, then the parent.
+ */
+TEST_F(fwd, stopped_end_resets_both)
+{
+	struct fg_guest *e = GUEST(0), *p = PARENT(2);
+	struct fg_conn *c[2];
+	unsigned int stopped;
+
+	ASSERT_EQ(0, set_forward(e, CID(2), 0));
+	ASSERT_EQ(0, fg_listen(p, STREAM, PARENT_PORT));
+	for (stopped = 0; stopped < 2; stopped++) {
+		ASSERT_EQ(0, fg_connect(e, STREAM, alias, PARENT_PORT,
+					TIMEOUT_MS, &c[0]));
+		ASSERT_EQ(0, fg_accept(p, PARENT_PORT, TIMEOUT_MS, &c[1]));
+		ASSERT_EQ(0, fg_set_running(fg_fd(stopped ? p : e), 0));
+		ASSERT_EQ(1, fg_send(c[!stopped], "x", 1, TIMEOUT_MS));
+		EXPECT_EQ(0, fg_wait_closed(c[!stopped], TIMEOUT_MS));
+		ASSERT_EQ(0, fg_set_running(fg_fd(stopped ? p : e), 1));
+		EXPECT_EQ(0, fg_wait_closed(c[stopped], TIMEOUT_MS))
+			TH_LOG("the %s's end stays open",
+			       stopped ? "parent" : "child");
+		EXPECT_TRUE(fg_conn_was_reset(c[stopped]));
+		fg_conn_free(c[0]);
+		fg_conn_free(c[1]);
+	}
 }
 
 /* The enclave end of a connection got the RST (it may read data first). */
