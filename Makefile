@@ -5,6 +5,9 @@
 #   make deps        install what everything below needs (apt)
 #   make             build vhost_vsock_fwd.ko and the tools
 #   make install     install the module (modules_install) and vsock-fwd
+#   make deb         Debian packages in build/deb (dpkg-buildpackage, lintian)
+#   make install-dkms  install the module's source for DKMS under
+#                    $(DESTDIR)/usr/src/vhost_vsock_fwd-VERSION
 #   make demo        deps, build, and an enclave VM heartbeating its parent
 #   make check       deps, build, style checks, the VM test suites
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
@@ -28,18 +31,20 @@ KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 SRCVER = $(firstword $(subst +, ,$(subst -, ,$(KREL))))
 
 # drivers/vhost/vhost.h: from KDIR when it is a full source tree, else from
-# the matching linux-source package, extracted into build/.
+# VHOST_SRC= when given (a source tree of the same version already
+# extracted: DKMS builds need not extract it again), else from the matching
+# linux-source package, extracted into build/.
 ifneq ($(wildcard $(KDIR)/drivers/vhost/vhost.h),)
 VHOST_SRC := $(KDIR)
 else
-VHOST_SRC = $(BUILD)/linux-$(SRCVER)
+VHOST_SRC ?= $(BUILD)/linux-$(SRCVER)
 endif
 KSRC = $(BUILD)/linux-$(SRCVER)
 
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm demo demo-vm bench guest style \
+.PHONY: all module tools install install-dkms deb deps check check-vm demo demo-vm bench guest style \
 	vm-shell clean kdir source
 
 all: module tools
@@ -53,7 +58,7 @@ kdir:
 source: kdir
 	@$(TOP)/scripts/kernel-source.sh $(SRCVER) $(KSRC)
 
-module: kdir $(if $(filter $(KDIR),$(VHOST_SRC)),,source)
+module: kdir $(if $(wildcard $(VHOST_SRC)/drivers/vhost/vhost.h),,source)
 	$(KMAKE) modules
 
 tools: source
@@ -61,9 +66,30 @@ tools: source
 	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC)
 	$(MAKE) -C $(SELFTESTS)/bench
 
-install: all
+# No rebuild here: 'sudo make install' after 'make' must not build as root
+# in the user's tree.
+install:
+	@[ -f $(MODULE) ] || { echo "error: $(MODULE) not built; run 'make' first" >&2; exit 1; }
 	$(KMAKE) modules_install
+	@# Kbuild skips depmod without System.map, which headers packages lack.
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
 	$(MAKE) -C $(TOP)/tools/vsock-fwd install
+
+# What 'dkms add' and the -dkms package need to build the module: the
+# version is dkms.conf's.
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+DKMS_DIR = $(DESTDIR)/usr/src/vhost_vsock_fwd-$(DKMS_VERSION)
+DKMS_FILES := Kbuild Makefile dkms.conf scripts/kernel-source.sh \
+	include/uapi/linux/vhost_fwd.h \
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/drivers/vhost/*.[ch]))
+
+install-dkms:
+	cd $(TOP) && for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DKMS_DIR)/$$f || exit; done
+	chmod 0755 $(DKMS_DIR)/scripts/kernel-source.sh
+
+deb:
+	@$(TOP)/scripts/build-deb.sh
 
 deps:
 	@$(TOP)/scripts/deps.sh
@@ -75,7 +101,7 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all guest
+check-vm: all guest deb
 	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
 
 demo: deps

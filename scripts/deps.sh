@@ -16,7 +16,8 @@ mkdir -p "$build"
 
 tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
        libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev pkg-config sparse
-       jq socat kmod xz-utils zstd lz4 perl)
+       jq socat kmod xz-utils zstd lz4 perl dkms dh-dkms debhelper lintian
+       python3-yaml python3-jsonschema)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
