@@ -36,22 +36,32 @@ rw_root_on() {
 	done
 }
 
+# What keeps DIR's overlay busy: files of processes on its device.
+rw_root_holders() { # DIR
+	local dev hex p
+	dev=$(mountpoint -d "$1")
+	hex=$(printf '%02x:%02x' "${dev%%:*}" "${dev##*:}")
+	echo "rw-root: $1 ($dev) busy; held by:"
+	for p in /proc/[0-9]*; do
+		if grep -q " $hex " "$p/maps" 2> /dev/null ||
+		   stat -L -c '%d' "$p/cwd" "$p/root" "$p"/fd/* 2> /dev/null |
+			grep -qx "$(stat -c '%d' "$1")"; then
+			echo "  ${p#/proc/} $(tr '\0' ' ' < "$p/cmdline")"
+		fi
+	done
+}
+
 rw_root_off() {
-	local d n i l ret=0
+	local d n i ret=0
 	for ((i = ${#rw_root_dirs[@]} - 1; i >= 0; i--)); do
 		d=${rw_root_dirs[i]}
 		n=${d//\//_}
 		if ! umount "$d"; then
-			echo "rw-root: $d busy; mounts and processes:" >&2
-			grep -F " $d " /proc/self/mountinfo >&2
-			for l in /proc/[0-9]*/exe /proc/[0-9]*/cwd /proc/[0-9]*/root; do
-				case "$(readlink "$l")" in
-				"$d"/*) echo "$l" >&2 ;;
-				esac
-			done
+			rw_root_holders "$d" >&2
 			ret=1
+			umount -l "$d"
 		fi
-		umount "$rw_root_base/$n" || ret=1
+		umount "$rw_root_base/$n" 2> /dev/null || umount -l "$rw_root_base/$n" || ret=1
 	done
 	rw_root_dirs=()
 	return $ret
