@@ -17,7 +17,8 @@ mkdir -p "$build"
 tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
        libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev pkg-config sparse
        jq socat kmod xz-utils zstd lz4 perl dkms dh-dkms debhelper lintian
-       python3-yaml python3-jsonschema)
+       python3-yaml python3-jsonschema libvirt-daemon libvirt-daemon-driver-qemu
+       libvirt-clients)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

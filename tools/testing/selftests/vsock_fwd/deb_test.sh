@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 debs=$top/build/deb
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..6"
 
 t0=$SECONDS
 rw_root_on /usr /etc /var/lib/dpkg /var/cache || fail "no writable /usr, /etc, /var"

@@ -145,7 +145,7 @@ part_dkms() {
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..10"
 for part in ${INSTALL_TEST_PARTS:-make dkms}; do
 	"part_$part"
 done
