@@ -19,6 +19,7 @@ top=$(cd "$here/../../../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=vm/rw-root.sh
 . "$here/vm/rw-root.sh"
 guest=$top/build/guest
+tool=$top/tools/vsock-fwd/vsock-fwd
 cid=16
 tmp=$(mktemp -d)
 virsh=(virsh -q -c qemu:///system)
@@ -84,12 +85,12 @@ domain_xml() {
 
 heartbeat() {
 	local i hb
-	vsock-fwd set "$cid" parent 2 || fail "vsock-fwd set failed"
-	vsock-fwd heartbeat 9000 count 1 > "$tmp/heartbeat.log" 2>&1 &
+	"$tool" set "$cid" parent 2 || fail "vsock-fwd set failed"
+	"$tool" heartbeat 9000 count 1 > "$tmp/heartbeat.log" 2>&1 &
 	hb=$!
 	domain_xml > "$tmp/enclave.xml"
 	"${virsh[@]}" create "$tmp/enclave.xml" || fail "virsh create failed"
-	vsock-fwd -j show "$cid" > "$tmp/show.json" || fail "no device with CID $cid"
+	"$tool" -j show "$cid" > "$tmp/show.json" || fail "no device with CID $cid"
 	sed 's/^/# /' "$tmp/show.json"
 	jq -e '.[0].forward.source == "rule" and .[0].forward.target_cid == 2' \
 		"$tmp/show.json" > /dev/null || fail "the rule is not in force on libvirt's device"
@@ -114,7 +115,7 @@ result $? "domain_heartbeats_host"
 echo "# domain run: $((SECONDS - t0)) s"
 "${virsh[@]}" destroy enclave > /dev/null 2>&1
 kill "$(cat /run/libvirtd.pid 2> /dev/null)" 2> /dev/null
-vsock-fwd del "$cid"
+"$tool" del "$cid"
 rw_root_off
 rm -rf "$tmp"
 exit "$failed"
