@@ -5,6 +5,9 @@
 #   make deps        install what everything below needs (apt)
 #   make             build vhost_vsock_fwd.ko and the tools
 #   make install     install the module (modules_install) and vsock-fwd
+#   make deb         Debian packages in build/deb (dpkg-buildpackage, lintian)
+#   make install-dkms  install the module's source for DKMS under
+#                    $(DESTDIR)/usr/src/vhost_vsock_fwd-VERSION
 #   make demo        deps, build, and an enclave (an EIF on QEMU's
 #                    nitro-enclave machine) heartbeating its parent
 #   make qemu        QEMU 10.0 with the parent-cid series (tools/qemu), built
@@ -62,8 +65,8 @@ endif
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm check-nitro demo demo-vm bench \
-	guest peer style vm-shell clean kdir source qemu qemu-stock
+.PHONY: all module tools install install-dkms deb deps check check-vm check-nitro demo \
+	demo-vm bench guest peer style vm-shell clean kdir source qemu qemu-stock
 
 all: module tools
 
@@ -89,10 +92,32 @@ tools: source
 	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC)
 	$(MAKE) -C $(SELFTESTS)/bench
 
-install: all
+# No rebuild here: 'sudo make install' after 'make' must not build as root
+# in the user's tree.
+install:
+	@[ -f $(MODULE) ] || { echo "error: $(MODULE) not built; run 'make' first" >&2; exit 1; }
 	$(KMAKE) modules_install
+	@# Kbuild skips depmod without System.map, which headers packages lack.
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
 	$(MAKE) -C $(TOP)/tools/vsock-fwd install
 	$(MAKE) -C $(TOP)/tools/mkeif install
+
+# What 'dkms add' and the -dkms package need to build the module: the
+# version is dkms.conf's.
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+DKMS_DIR = $(DESTDIR)/usr/src/vhost_vsock_fwd-$(DKMS_VERSION)
+DKMS_FILES := Kbuild Makefile dkms.conf scripts/kernel-source.sh \
+	include/uapi/linux/vhost_fwd.h \
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/drivers/vhost/*.[ch] \
+		$(TOP)/drivers/vhost/compat/*))
+
+install-dkms:
+	cd $(TOP) && for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DKMS_DIR)/$$f || exit; done
+	chmod 0755 $(DKMS_DIR)/scripts/kernel-source.sh
+
+deb:
+	@$(TOP)/scripts/build-deb.sh
 
 deps:
 	@$(TOP)/scripts/deps.sh
@@ -104,7 +129,7 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all guest
+check-vm: all guest deb
 	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
 
 # The nitro suite: EIFs on the nitro-enclave machine of the QEMU 10.0 build,
