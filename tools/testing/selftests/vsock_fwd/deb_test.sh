@@ -2,22 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The Debian packages (scripts/build-deb.sh, in build/deb), installed with
-# dpkg -i in the test VM with no module preloaded (run.sh --module none) and
-# /usr, /etc, /var/lib/dpkg and /var/cache made writable (vm/rw-root.sh):
-# the same checks as install_test.sh after 'make install', then dpkg
+# dpkg -i in the test VM with no module preloaded (run.sh --module none),
+# /usr, /etc, /var/lib/dpkg and /var/cache made writable and a small module
+# tree (install_lib.sh): the checks of install_test.sh, then dpkg
 # --purge leaving nothing behind. TAP output.
 set -uo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=install_test.sh
-. "$here/install_test.sh"
+# shellcheck source-path=SCRIPTDIR source=install_lib.sh
+. "$(dirname "$0")/install_lib.sh"
 debs=$top/build/deb
 
 echo "TAP version 13"
 echo "1..6"
 
 t0=$SECONDS
-rw_root_on /usr /etc /var/lib/dpkg /var/cache || fail "no writable /usr, /etc, /var"
+writable_root
+rw_root_on /var/lib/dpkg /var/cache || fail "no writable /var/lib/dpkg and /var/cache"
 mkdir -p /var/lib/dkms
 ( set -e
   dpkg -i "$debs"/vhost-vsock-fwd-dkms_*_all.deb "$debs"/vsock-fwd_*_amd64.deb ) \

@@ -12,6 +12,7 @@
 # SYSTEMD_WANTS=vsock-fwd.service on each load, and the unit's ExecStart
 # (run here as systemd would) applies the good lines and reports the bad
 # ones with file and line.
+# shellcheck disable=SC2317 # the cases run by name from the loop at the end
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
