@@ -8,6 +8,8 @@
 #   make deb         Debian packages in build/deb (dpkg-buildpackage, lintian)
 #   make install-dkms  install the module's source for DKMS under
 #                    $(DESTDIR)/usr/src/vhost_vsock_fwd-VERSION
+#   make ynl-gen     regenerate the netlink family's uapi enums, policies
+#                    and ops from its YNL spec (the kernel's ynl-gen-c)
 #   make demo        deps, build, and an enclave (an EIF on QEMU's
 #                    nitro-enclave machine) heartbeating its parent
 #   make qemu        QEMU 10.0 with the parent-cid series (tools/qemu), built
@@ -65,7 +67,7 @@ endif
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install install-dkms deb deps check check-vm check-nitro demo \
+.PHONY: all module tools install install-dkms deb ynl-gen deps check check-vm check-nitro demo \
 	demo-vm bench guest peer style vm-shell clean kdir source qemu qemu-stock
 
 all: module tools
@@ -107,9 +109,8 @@ install:
 DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
 DKMS_DIR = $(DESTDIR)/usr/src/vhost_vsock_fwd-$(DKMS_VERSION)
 DKMS_FILES := Kbuild Makefile dkms.conf scripts/kernel-source.sh \
-	include/uapi/linux/vhost_fwd.h \
-	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/drivers/vhost/*.[ch] \
-		$(TOP)/drivers/vhost/compat/*))
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/include/uapi/linux/*.h \
+		$(TOP)/drivers/vhost/*.[ch] $(TOP)/drivers/vhost/compat/*))
 
 install-dkms:
 	cd $(TOP) && for f in $(DKMS_FILES); do \
@@ -118,6 +119,10 @@ install-dkms:
 
 deb:
 	@$(TOP)/scripts/build-deb.sh
+
+# 'make style' checks that the committed files are what this gives.
+ynl-gen: source
+	@$(TOP)/scripts/ynl-regen.sh $(KSRC)
 
 deps:
 	@$(TOP)/scripts/deps.sh

@@ -22,7 +22,7 @@ ynl=(python3 "$ksrc/tools/net/ynl/cli.py" --spec "$spec" --schema "$schema" --ou
 
 n=0 failed=0
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 result() { # NAME FN
 	local st
 	n=$((n + 1))
@@ -79,6 +79,17 @@ rule_del() {
 	same "$(ynl_rules)" "$(tool_rules)"
 	same "$(tool_rules | jq -c 'map(.cid)')" '[100]'
 	"${ynl[@]}" --do rule-del --json '{"cid": 100}' > /dev/null || fail "rule-del failed"
+}
+
+# The dumps take no attribute: their generated policies refuse any.
+dump_rejects_attrs() {
+	local op
+	for op in rule-get dev-get; do
+		! "${ynl[@]}" --dump "$op" --json '{"cid": 100}' > "$tmp/err" 2>&1 ||
+			fail "$op dump with a CID accepted"
+		grep -q -- "-22\|Invalid argument\|EINVAL" "$tmp/err" ||
+			fail "$op dump: not EINVAL: $(cat "$tmp/err")"
+	done
 }
 
 # A fake guest with CID 10 for the device tests, driven through a coprocess.
@@ -143,6 +154,7 @@ events() {
 result spec_valid spec_valid
 result rule_set_dump rule_set_dump
 result rule_del rule_del
+result dump_rejects_attrs dump_rejects_attrs
 result dev_dump dev_dump
 result events events
 rm -rf "$tmp"
