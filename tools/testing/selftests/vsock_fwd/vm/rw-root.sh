@@ -37,7 +37,8 @@ rw_root_host() {
 rw_root_on() {
 	local d n
 	rw_root_host || return
-	modprobe overlay || return
+	# Loaded already when rw_modules_on's tree, which lacks it, is up.
+	[ -d /sys/module/overlay ] || modprobe overlay || return
 	for d in "$@"; do
 		n=${d//\//_}
 		mkdir -p "$rw_root_base/$n" || return
