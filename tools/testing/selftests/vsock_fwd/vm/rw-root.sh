@@ -44,6 +44,8 @@ rw_root_on() {
 		mkdir -p "$rw_root_base/$n" || return
 		mount -t tmpfs tmpfs "$rw_root_base/$n" || return
 		mkdir "$rw_root_base/$n/upper" "$rw_root_base/$n/work" || return
+		# Under vm/init.sh's tmpfs (/var/lib) the directory is not there.
+		mkdir -p "$d" || return
 		mount -t overlay overlay \
 			-o "lowerdir=$rw_root_base/host$d,upperdir=$rw_root_base/$n/upper,workdir=$rw_root_base/$n/work" \
 			"$d" || return
