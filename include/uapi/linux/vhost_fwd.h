@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 #include <linux/vhost.h>
-/* The flags, and the generic netlink family (generated from its spec). */
+/* The generic netlink family, generated from its YNL spec. */
 #include <linux/vsock_fwd.h>
 
 /**
@@ -42,10 +42,10 @@ struct vhost_vsock_forward {
 };
 
 /*
- * VHOST_VSOCK_FORWARD_F_STRICT: the guest may talk to its parent only:
- * packets to any other CID are refused with a reset, and only the target
- * may open connections to it.
+ * The guest may talk to its parent only: packets to any other CID are
+ * refused with a reset, and only the target may open connections to it.
  */
+#define VHOST_VSOCK_FORWARD_F_STRICT	(1U << 0)
 #define VHOST_VSOCK_FORWARD_F_ALL	VHOST_VSOCK_FORWARD_F_STRICT
 
 #define VHOST_VSOCK_SET_FORWARD	_IOW(VHOST_VIRTIO, 0x62, struct vhost_vsock_forward)
@@ -72,10 +72,8 @@ struct vhost_vsock_parent {
 	__u32 reserved;
 };
 
-/*
- * VHOST_VSOCK_PARENT_F_ACCEPT: guests whose forward targets this device's
- * CID may reach it.
- */
+/* Guests whose forward targets this device's CID may reach it. */
+#define VHOST_VSOCK_PARENT_F_ACCEPT	(1U << 0)
 #define VHOST_VSOCK_PARENT_F_ALL	VHOST_VSOCK_PARENT_F_ACCEPT
 
 #define VHOST_VSOCK_SET_PARENT	_IOW(VHOST_VIRTIO, 0x64, struct vhost_vsock_parent)

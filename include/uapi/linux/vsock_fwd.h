@@ -10,23 +10,6 @@
 #define VSOCK_FWD_GENL_VERSION	1
 
 /**
- * enum vsock_fwd_forward_flags
- * @VHOST_VSOCK_FORWARD_F_STRICT: the guest may talk to its parent only
- */
-enum vsock_fwd_forward_flags {
-	VHOST_VSOCK_FORWARD_F_STRICT = 1,
-};
-
-/**
- * enum vsock_fwd_parent_flags
- * @VHOST_VSOCK_PARENT_F_ACCEPT: the device may be the parent of guests whose
- *   rules name it
- */
-enum vsock_fwd_parent_flags {
-	VHOST_VSOCK_PARENT_F_ACCEPT = 1,
-};
-
-/**
  * enum vsock_fwd_source - where the forward in force on a device came from
  * @VSOCK_FWD_SOURCE_NONE: no forward
  * @VSOCK_FWD_SOURCE_IOCTL: VHOST_VSOCK_SET_FORWARD on the device
