@@ -128,21 +128,24 @@ watch_events() {
 	while len(ynl.async_msg_queue) < 2:
 	    select.select([ynl.sock], [], [])
 	    ynl.check_ntf()
-	print(json.dumps(ynl.async_msg_queue[:2]), flush=True)
+	# Flags decode to sets, which cli.py's encoder writes as lists.
+	print(json.dumps(ynl.async_msg_queue[:2], default=sorted), flush=True)
 	PY
 }
 
 events() {
-	local line q
+	local line q watch
 	guest_start
-	coproc WATCH { watch_events 2>&1; }
-	read -r -t 120 -u "${WATCH[0]}" line
+	# Not a second coproc: bash keeps one at a time.
+	exec {watch}< <(watch_events 2>&1)
+	read -r -t 120 -u "$watch" line
 	[ "$line" = subscribed ] || fail "watcher: $line"
 	"${ynl[@]}" --do rule-set --json '{"cid": 10, "target-cid": 2, "flags": ["strict"]}' \
 		> /dev/null || fail "rule-set failed"
 	"$tool" -j show 10 > "$tmp/show.json"
 	"${ynl[@]}" --do rule-del --json '{"cid": 10}' > /dev/null || fail "rule-del failed"
-	read -r -t 120 -u "${WATCH[0]}" q || fail "no notifications"
+	read -r -t 120 -u "$watch" q || fail "no notifications"
+	exec {watch}<&-
 	same "$(jq -c '[.[] | .name]' <<< "$q")" '["fwd-change", "fwd-change"]'
 	same "$(jq -c '.[0].msg | {cid, "target-cid", "alias-cid", source}' <<< "$q")" \
 		"$(jq -c '.[0] | {cid, "target-cid": .forward.target_cid,
