@@ -19,8 +19,8 @@ t0=$SECONDS
 writable_root
 rw_root_on /var/lib/dpkg /var/cache || fail "no writable /var/lib/dpkg and /var/cache"
 mkdir -p /var/lib/dkms
-( set -e
-  dpkg -i "$debs"/vhost-vsock-fwd-dkms_*_all.deb "$debs"/vsock-fwd_*_amd64.deb ) \
+# The postinst builds the module with DKMS: most of this suite's time.
+timed dpkg -i "$debs"/vhost-vsock-fwd-dkms_*_all.deb "$debs"/vsock-fwd_*_amd64.deb \
 	> /tmp/dpkg.log 2>&1
 result $? "deb.dpkg_install"
 sed 's/^/# /' /tmp/dpkg.log | tail -n 30
@@ -37,6 +37,10 @@ result $? "deb.tool_files"
 check_installed deb updates/dkms packaged
 
 ( set -e
+  for p in vsock-fwd vhost-vsock-fwd-dkms; do
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2> /dev/null)" = "install ok installed" ] ||
+		fail "$p is not installed: nothing to purge"
+  done
   dpkg --purge vsock-fwd vhost-vsock-fwd-dkms > /tmp/dpkg-purge.log 2>&1 ||
 	fail "dpkg --purge: $(cat /tmp/dpkg-purge.log)"
   nothing_left
