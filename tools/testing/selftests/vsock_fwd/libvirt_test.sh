@@ -41,18 +41,30 @@ fail() { echo "# $*"; return 1; }
 start_libvirtd() {
 	local i
 	rw_root_on /etc /var/cache || fail "no writable /etc and /var/cache"
+	# What libvirt-daemon-system's postinst creates: the QEMU driver
+	# resolves its built-in user and group libvirt-qemu before it reads
+	# qemu.conf, and without them libvirtd exits ("Failed to parse user
+	# 'libvirt-qemu'", "Driver state initialization failed").
+	getent group libvirt-qemu > /dev/null || groupadd -r libvirt-qemu
+	getent passwd libvirt-qemu > /dev/null ||
+		useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+	# No virtlogd (started by systemd's socket on a host): QEMU's output
+	# goes to a file.
 	cat >> /etc/libvirt/qemu.conf <<-'CONF'
 	user = "root"
 	group = "root"
 	dynamic_ownership = 0
 	security_driver = "none"
 	cgroup_controllers = [ ]
+	stdio_handler = "file"
 	CONF
 	mkdir -p /var/lib/libvirt/qemu /var/log/libvirt/qemu
 	libvirtd -d || fail "libvirtd does not start"
+	# It exits if a driver fails to initialize: say so rather than wait.
 	# Ready when it answers; it probes QEMU first, slow under TCG.
 	for i in $(seq 300); do
 		"${virsh[@]}" version > /dev/null 2>&1 && return 0
+		pgrep -x libvirtd > /dev/null || fail "libvirtd exited"
 		sleep 1
 	done
 	fail "libvirtd did not answer in 300 s"
