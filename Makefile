@@ -5,6 +5,11 @@
 #   make deps        install what everything below needs (apt)
 #   make             build vhost_vsock_fwd.ko and the tools
 #   make install     install the module (modules_install) and vsock-fwd
+#   make deb         Debian packages in build/deb (dpkg-buildpackage, lintian)
+#   make install-dkms  install the module's source for DKMS under
+#                    $(DESTDIR)/usr/src/vhost_vsock_fwd-VERSION
+#   make ynl-gen     regenerate the netlink family's uapi enums, policies
+#                    and ops from its YNL spec (the kernel's ynl-gen-c)
 #   make demo        deps, build, and an enclave (an EIF on QEMU's
 #                    nitro-enclave machine) heartbeating its parent
 #   make qemu        QEMU 10.0 with the parent-cid series (tools/qemu), built
@@ -12,6 +17,7 @@
 #   make qemu-stock  the same QEMU without the series (build/qemu-stock)
 #   make check       deps, build, style checks, the VM test suites
 #   make check-nitro the nitro suite, with the machine's vhost-user path too
+#   make check-install the install suite with DKMS from the tree as well
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
 #   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
@@ -62,8 +68,8 @@ endif
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm check-nitro demo demo-vm bench \
-	guest peer style vm-shell clean kdir source qemu qemu-stock
+.PHONY: all module tools install install-dkms deb ynl-gen deps check check-vm check-nitro \
+	check-install demo demo-vm bench guest peer style vm-shell clean kdir source qemu qemu-stock
 
 all: module tools
 
@@ -89,10 +95,35 @@ tools: source
 	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC)
 	$(MAKE) -C $(SELFTESTS)/bench
 
-install: all
+# No rebuild here: 'sudo make install' after 'make' must not build as root
+# in the user's tree.
+install:
+	@[ -f $(MODULE) ] || { echo "error: $(MODULE) not built; run 'make' first" >&2; exit 1; }
 	$(KMAKE) modules_install
+	@# Kbuild skips depmod without System.map, which headers packages lack.
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
 	$(MAKE) -C $(TOP)/tools/vsock-fwd install
 	$(MAKE) -C $(TOP)/tools/mkeif install
+
+# What 'dkms add' and the -dkms package need to build the module: the
+# version is dkms.conf's.
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+DKMS_DIR = $(DESTDIR)/usr/src/vhost_vsock_fwd-$(DKMS_VERSION)
+DKMS_FILES := Kbuild Makefile dkms.conf scripts/kernel-source.sh \
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/include/uapi/linux/*.h \
+		$(TOP)/drivers/vhost/*.[ch] $(TOP)/drivers/vhost/compat/*))
+
+install-dkms:
+	cd $(TOP) && for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DKMS_DIR)/$$f || exit; done
+	chmod 0755 $(DKMS_DIR)/scripts/kernel-source.sh
+
+deb:
+	@$(TOP)/scripts/build-deb.sh
+
+# 'make style' checks that the committed files are what this gives.
+ynl-gen: source
+	@$(TOP)/scripts/ynl-regen.sh $(KSRC)
 
 deps:
 	@$(TOP)/scripts/deps.sh
@@ -104,7 +135,7 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all guest qemu
+check-vm: all guest qemu deb
 	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
 
 # The nitro suite (make check runs it too: EIFs on the nitro-enclave machine
@@ -116,6 +147,12 @@ check-nitro: all guest qemu qemu-stock peer
 		$(SELFTESTS)/nitro_test.sh --vhost-user
 	$(SELFTESTS)/vm/run.sh --module stock --icount --timeout 2400 -- \
 		$(SELFTESTS)/nitro_test.sh --vhost-user
+
+# make check runs its make install part; this adds DKMS from the tree
+# (make install-dkms, dkms add/build/install/remove).
+check-install: all
+	$(SELFTESTS)/vm/run.sh --module none --timeout 3000 -- \
+		$(SELFTESTS)/install_test.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-vm

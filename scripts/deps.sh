@@ -21,7 +21,9 @@ tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
        rustc-web cargo-web libc6-dev patch
        libgnutls28-dev libcbor-dev libjansson-dev zlib1g-dev openssl
        libfdt-dev libglib2.0-dev ninja-build python3-venv python3-setuptools
-       dpkg-dev qemu-system-data)
+       dpkg-dev qemu-system-data
+       dkms dh-dkms debhelper lintian python3-yaml python3-jsonschema
+       libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -60,54 +60,15 @@ static DEFINE_MUTEX(vsock_fwd_rules_mutex);
 /* Number of entries in vsock_fwd_rules; under vsock_fwd_rules_mutex. */
 static unsigned int vsock_fwd_nr_rules;
 
-enum vsock_fwd_mcgrp {
-	VSOCK_FWD_MCGRP_EVENTS_ID,
-};
-
-static const struct genl_multicast_group vsock_fwd_mcgrps[] = {
-	[VSOCK_FWD_MCGRP_EVENTS_ID] = { .name = VSOCK_FWD_GENL_MCGRP_EVENTS },
-};
-
-/* Guest CIDs: not the reserved 0..2, not VMADDR_CID_ANY. */
-static const struct netlink_range_validation vsock_fwd_cid_range = {
-	.min = 3,
-	.max = U32_MAX - 1,
-};
-
-/* A rule's target: the host (2) or a guest; never off or local (1). */
-static const struct netlink_range_validation vsock_fwd_target_range = {
-	.min = 2,
-	.max = U32_MAX - 1,
-};
-
 /*
- * Dumps take no attributes. The core gives split ops without a policy
- * none (it ignores their attributes); reject them instead, as it does for
- * policy-less ops of newer families.
+ * The policies, the ops table and the multicast groups, generated from
+ * Documentation/netlink/specs/vsock_fwd.yaml (scripts/ynl-regen.sh). Part
+ * of this file rather than an object of its own: a genetlink-c family's
+ * group table is static in the generated source, and the family that
+ * registers it is here (the generator writes one only for "genetlink"
+ * families, with netnsok, and this family lives in init_net only).
  */
-static const struct nla_policy vsock_fwd_no_attr_policy[VSOCK_FWD_A_PAD + 1] = {
-	[VSOCK_FWD_A_PAD] = { .type = NLA_REJECT },
-};
-
-static const struct nla_policy vsock_fwd_cid_policy[VSOCK_FWD_A_CID + 1] = {
-	[VSOCK_FWD_A_CID] = NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
-};
-
-static const struct nla_policy vsock_fwd_rule_set_policy[VSOCK_FWD_A_FLAGS + 1] = {
-	[VSOCK_FWD_A_CID] = NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
-	[VSOCK_FWD_A_ALIAS_CID] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
-	[VSOCK_FWD_A_TARGET_CID] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_target_range),
-	[VSOCK_FWD_A_FLAGS] =
-		NLA_POLICY_MASK(NLA_U32, VHOST_VSOCK_FORWARD_F_ALL),
-};
-
-static const struct nla_policy vsock_fwd_dev_set_policy[VSOCK_FWD_A_PARENT_FLAGS + 1] = {
-	[VSOCK_FWD_A_CID] = NLA_POLICY_FULL_RANGE(NLA_U32, &vsock_fwd_cid_range),
-	[VSOCK_FWD_A_PARENT_FLAGS] =
-		NLA_POLICY_MASK(NLA_U32, VHOST_VSOCK_PARENT_F_ALL),
-};
+#include "vsock_fwd_nl_gen.c"
 
 static struct genl_family vsock_fwd_family;
 
@@ -239,7 +200,7 @@ cancel_msg:
 bool vsock_fwd_notify_wanted(void)
 {
 	return genl_has_listeners(&vsock_fwd_family, &init_net,
-				  VSOCK_FWD_MCGRP_EVENTS_ID);
+				  VSOCK_FWD_NLGRP_EVENTS);
 }
 
 /**
@@ -267,12 +228,11 @@ void vsock_fwd_notify(u8 cmd, const struct vsock_fwd_dev_info *info)
 		nlmsg_free(skb);
 		return;
 	}
-	genlmsg_multicast(&vsock_fwd_family, skb, 0, VSOCK_FWD_MCGRP_EVENTS_ID,
+	genlmsg_multicast(&vsock_fwd_family, skb, 0, VSOCK_FWD_NLGRP_EVENTS,
 			  GFP_KERNEL);
 }
 
-static int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb,
-				     struct genl_info *info)
+int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vsock_fwd_dev_info dev;
 	struct sk_buff *msg;
@@ -359,7 +319,7 @@ static int vsock_fwd_cmp_cid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
+int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
 {
 	struct vsock_fwd_dev_dump *dump = (void *)cb->ctx;
 	struct vsock_fwd_cid_list list = {
@@ -391,7 +351,7 @@ static int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
 	return 0;
 }
 
-static int vsock_fwd_nl_dev_get_done(struct netlink_callback *cb)
+int vsock_fwd_nl_dev_get_done(struct netlink_callback *cb)
 {
 	struct vsock_fwd_dev_dump *dump = (void *)cb->ctx;
 
@@ -399,8 +359,7 @@ static int vsock_fwd_nl_dev_get_done(struct netlink_callback *cb)
 	return 0;
 }
 
-static int vsock_fwd_nl_dev_get_dumpit(struct sk_buff *skb,
-				       struct netlink_callback *cb)
+int vsock_fwd_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct vsock_fwd_dev_dump *dump = (void *)cb->ctx;
 	struct vsock_fwd_dev_info dev;
@@ -441,8 +400,7 @@ static int vsock_fwd_fill_rule(struct sk_buff *skb, u32 portid, u32 seq,
 	return 0;
 }
 
-static int vsock_fwd_nl_rule_get_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int vsock_fwd_nl_rule_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vhost_vsock_forward fwd;
 	struct sk_buff *msg;
@@ -473,8 +431,7 @@ static int vsock_fwd_nl_rule_get_doit(struct sk_buff *skb,
 }
 
 /* cb->args[0]: the lowest guest CID not dumped yet. */
-static int vsock_fwd_nl_rule_get_dumpit(struct sk_buff *skb,
-					struct netlink_callback *cb)
+int vsock_fwd_nl_rule_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct vsock_fwd_rule *rule;
 	unsigned long cid;
@@ -496,8 +453,7 @@ static int vsock_fwd_nl_rule_get_dumpit(struct sk_buff *skb,
 	return err ? err : skb->len;
 }
 
-static int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vsock_fwd_rule *rule, *old;
 	struct nlattr **attrs = info->attrs;
@@ -586,8 +542,7 @@ free_rule:
 	return err;
 }
 
-static int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb,
-				      struct genl_info *info)
+int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vsock_fwd_rule *rule;
 	u32 cid;
@@ -618,8 +573,7 @@ static int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb,
  * Consent to be a parent goes to the device that holds the CID now, never to
  * a later one: no rule keeps it.
  */
-static int vsock_fwd_nl_dev_set_doit(struct sk_buff *skb,
-				     struct genl_info *info)
+int vsock_fwd_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	u32 cid;
 	int err;
@@ -636,60 +590,6 @@ static int vsock_fwd_nl_dev_set_doit(struct sk_buff *skb,
 	return err;
 }
 
-static const struct genl_split_ops vsock_fwd_ops[] = {
-	{
-		.cmd		= VSOCK_FWD_CMD_DEV_GET,
-		.doit		= vsock_fwd_nl_dev_get_doit,
-		.policy		= vsock_fwd_cid_policy,
-		.maxattr	= VSOCK_FWD_A_CID,
-		.flags		= GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VSOCK_FWD_CMD_DEV_GET,
-		.start		= vsock_fwd_nl_dev_get_start,
-		.dumpit		= vsock_fwd_nl_dev_get_dumpit,
-		.done		= vsock_fwd_nl_dev_get_done,
-		.policy		= vsock_fwd_no_attr_policy,
-		.maxattr	= VSOCK_FWD_A_PAD,
-		.flags		= GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd		= VSOCK_FWD_CMD_RULE_GET,
-		.doit		= vsock_fwd_nl_rule_get_doit,
-		.policy		= vsock_fwd_cid_policy,
-		.maxattr	= VSOCK_FWD_A_CID,
-		.flags		= GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VSOCK_FWD_CMD_RULE_GET,
-		.dumpit		= vsock_fwd_nl_rule_get_dumpit,
-		.policy		= vsock_fwd_no_attr_policy,
-		.maxattr	= VSOCK_FWD_A_PAD,
-		.flags		= GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd		= VSOCK_FWD_CMD_RULE_SET,
-		.doit		= vsock_fwd_nl_rule_set_doit,
-		.policy		= vsock_fwd_rule_set_policy,
-		.maxattr	= VSOCK_FWD_A_FLAGS,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VSOCK_FWD_CMD_RULE_DEL,
-		.doit		= vsock_fwd_nl_rule_del_doit,
-		.policy		= vsock_fwd_cid_policy,
-		.maxattr	= VSOCK_FWD_A_CID,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VSOCK_FWD_CMD_DEV_SET,
-		.doit		= vsock_fwd_nl_dev_set_doit,
-		.policy		= vsock_fwd_dev_set_policy,
-		.maxattr	= VSOCK_FWD_A_PARENT_FLAGS,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-};
-
 /*
  * Rule commands are serialized by vsock_fwd_rules_mutex and device reads
  * by the device's own lock, so the family needs no genl_mutex.
@@ -699,10 +599,10 @@ static struct genl_family vsock_fwd_family __ro_after_init = {
 	.version	= VSOCK_FWD_GENL_VERSION,
 	.module		= THIS_MODULE,
 	.parallel_ops	= true,
-	.split_ops	= vsock_fwd_ops,
-	.n_split_ops	= ARRAY_SIZE(vsock_fwd_ops),
-	.mcgrps		= vsock_fwd_mcgrps,
-	.n_mcgrps	= ARRAY_SIZE(vsock_fwd_mcgrps),
+	.split_ops	= vsock_fwd_nl_ops,
+	.n_split_ops	= ARRAY_SIZE(vsock_fwd_nl_ops),
+	.mcgrps		= vsock_fwd_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vsock_fwd_nl_mcgrps),
 };
 
 /**

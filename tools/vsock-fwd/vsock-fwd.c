@@ -59,6 +59,8 @@ static bool json, pretty;
 /* In a batch (-b): the file and line being run, for messages. */
 static const char *batch_file;
 static unsigned int batch_line;
+/* -k: a bad line of a batch does not stop the lines after it. */
+static bool keep_going;
 
 /* ---- messages ---- */
 
@@ -119,6 +121,8 @@ static void usage(FILE *f)
 "  -b, --batch FILE  run the set, del and accept commands in FILE (- for\n"
 "                    standard input), one per line, over one netlink\n"
 "                    socket; stop at the first that fails\n"
+"  -k, --keep-going  in a batch, go on after a line that fails (its own\n"
+"                    error: usage, or the request refused)\n"
 "  -j, --json        JSON output\n"
 "  -p, --pretty      indented JSON (implies -j)\n"
 "  -h, --help        this help\n"
@@ -996,36 +1000,50 @@ static int run_command(int argc, char **argv)
 
 #define BATCH_MAX_ARGS	16
 
+/* Run one line of a batch: words split on blanks, '#' starts a comment. */
+static int run_batch_line(char *line)
+{
+	char *word, *save, *argv[BATCH_MAX_ARGS];
+	int argc = 0;
+
+	line[strcspn(line, "#")] = 0;
+	for (word = strtok_r(line, " \t\r\n", &save); word;
+	     word = strtok_r(NULL, " \t\r\n", &save)) {
+		if (argc == BATCH_MAX_ARGS)
+			return usage_error("too many words");
+		argv[argc++] = word;
+	}
+	return argc ? run_command(argc, argv) : EXIT_OK;
+}
+
 /*
- * Each line of @file a command, words split on blanks, '#' to the end of
- * the line a comment. The socket nl_open() made for the first is reused.
+ * Each line of @file a command. The socket nl_open() made for the first is
+ * reused. With -k, a line that is wrong or refused is reported and the
+ * rest still run; a missing module, a missing privilege or a system error
+ * would fail every line alike and stops the batch. The status is that of
+ * the first line that failed.
  */
 static int run_batch(const char *file)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-	char *line = NULL, *word, *save, *argv[BATCH_MAX_ARGS];
+	char *line = NULL;
 	size_t cap = 0;
-	int argc, ret = EXIT_OK;
+	int r, ret = EXIT_OK;
 
 	if (!f) {
 		error("batch: %s: %s", file, strerror(errno));
 		return EXIT_USAGE;
 	}
 	batch_file = file;
-	while (ret == EXIT_OK && getline(&line, &cap, f) >= 0) {
+	while (getline(&line, &cap, f) >= 0) {
 		batch_line++;
-		line[strcspn(line, "#")] = 0;
-		argc = 0;
-		for (word = strtok_r(line, " \t\r\n", &save); word;
-		     word = strtok_r(NULL, " \t\r\n", &save)) {
-			if (argc == BATCH_MAX_ARGS) {
-				ret = usage_error("too many words");
-				break;
-			}
-			argv[argc++] = word;
-		}
-		if (ret == EXIT_OK && argc)
-			ret = run_command(argc, argv);
+		r = run_batch_line(line);
+		if (r == EXIT_OK)
+			continue;
+		if (ret == EXIT_OK)
+			ret = r;
+		if (!keep_going || (r != EXIT_USAGE && r != EXIT_FAILED))
+			break;
 	}
 	if (ret == EXIT_OK && ferror(f)) {
 		error("batch: reading %s: %s", file, strerror(errno));
@@ -1041,6 +1059,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "batch", required_argument, NULL, 'b' },
+		{ "keep-going", no_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1050,10 +1069,13 @@ int main(int argc, char **argv)
 	const char *batch = NULL;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+b:jphV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+b:kjphV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			batch = optarg;
+			break;
+		case 'k':
+			keep_going = true;
 			break;
 		case 'j':
 			json = true;
@@ -1074,6 +1096,8 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (keep_going && !batch)
+		return usage_error("-k goes with -b");
 	if (batch && argc)
 		return usage_error("a command and -b cannot go together");
 	if (!batch && !argc)

@@ -6,7 +6,8 @@
 # The style gates, as TAP: checkpatch.pl --strict on every kernel source
 # and uapi header of ours; a build with sparse (C=2) and W=1 that must print
 # no diagnostic from our files; shellcheck on every shell script; and every
-# userspace C file compiled warning-free with the profile below.
+# userspace C file compiled warning-free with the profile below; and the
+# netlink code generated from the YNL spec current.
 set -uo pipefail
 
 ksrc=$1 kdir=$2 vhost_src=$3
@@ -17,7 +18,7 @@ files=$(ls drivers/vhost/*.[ch] drivers/vhost/compat/*.h include/uapi/linux/*.h 
 	tools/testing/selftests/vsock_fwd/vm/warn/*_on_load.c 2>/dev/null)
 n=0 failed=0
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 
 n=$((n + 1))
 # shellcheck disable=SC2086
@@ -91,6 +92,17 @@ if [ ${#csrc[@]} -gt 0 ] && [ -z "$out" ]; then
 else
 	echo "# ${out//$'\n'/$'\n'# }"
 	echo "not ok $n style.userspace_c"
+	failed=1
+fi
+
+# The netlink code generated from the family's YNL spec is what the spec
+# and the kernel's ynl-gen-c give today: a spec edit needs 'make ynl-gen'.
+n=$((n + 1))
+if out=$("$top/scripts/ynl-regen.sh" --check "$ksrc" 2>&1); then
+	echo "ok $n style.ynl_generated"
+else
+	echo "# ${out//$'\n'/$'\n'# }"
+	echo "not ok $n style.ynl_generated"
 	failed=1
 fi
 exit $failed
