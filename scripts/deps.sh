@@ -15,8 +15,9 @@ build=$top/build
 mkdir -p "$build"
 
 tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
-       libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev pkg-config sparse
-       jq socat kmod xz-utils zstd lz4 perl dkms dh-dkms debhelper lintian
+       libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev libjson-c-dev pkg-config
+       sparse jq socat kmod xz-utils zstd lz4 perl dkms dh-dkms debhelper lintian
+       groff-base
        python3-yaml python3-jsonschema libvirt-daemon libvirt-daemon-driver-qemu
        libvirt-clients)
 
