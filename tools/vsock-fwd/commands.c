@@ -2,7 +2,8 @@
 /*
  * vsock-fwd: the commands that talk to the vsock_fwd family. Each checks
  * its arguments first, so that a wrong one is a usage error (exit 2)
- * before anything reaches the kernel.
+ * before anything reaches the kernel, then describes its request for
+ * run().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,91 +18,111 @@
 #include "utils.h"
 #include "vsock-fwd.h"
 
-/*
- * fwdnl_transact() for a request whose replies print as a list (a JSON array
- * with -j, printed only whole); output failing is EIO, as in fwdnl_transact().
- */
-static int transact_list(struct nl_msg *msg, struct request *req)
-{
-	int err;
+#define MAX_ATTRS	3
 
-	out_list_begin();
-	err = fwdnl_transact(msg, req);
-	if (out_list_end(!err) && !err)
-		req->err = EIO;
-	return req->err;
-}
+struct op {
+	const char *name;	/* the command, for messages */
+	uint8_t cmd;
+	uint32_t cid;		/* the guest CID; 0: none, a dump */
+	/* More u32 attributes, up to the first of type 0. */
+	struct {
+		int type;
+		uint32_t val;
+	} attrs[MAX_ATTRS];
+	/* A list (show, rules): prints each reply. */
+	void (*out)(struct nlattr **tb);
+	/* The kernel's errno for "no such CID" here, and what to say. */
+	int absent;
+	const char *absent_msg;
+};
 
-static int show_one(struct nlattr **tb, uint8_t cmd, void *arg)
+static int list_one(struct nlattr **tb, uint8_t cmd, void *arg)
 {
+	const struct op *op = arg;
+
 	(void)cmd;
-	(void)arg;
 	if (!tb[VSOCK_FWD_A_CID])
 		return NL_SKIP;
-	out_dev(tb);
+	op->out(tb);
 	return NL_OK;
 }
 
-int cmd_show(int argc, char **argv)
+static struct nl_msg *build(const struct op *op)
 {
-	struct request req = { .handle = show_one };
-	struct nl_msg *msg;
-	uint32_t cid = 0;
-	int ret;
+	struct nl_msg *msg = fwdnl_new(op->cmd, op->cid ? 0 : NLM_F_DUMP);
+	int i;
 
-	if (argc > 1)
-		return usage_error("show: unexpected '%s'", argv[1]);
-	if (argc == 1 && parse_cid("show", "CID", argv[0], &cid))
-		return EXIT_USAGE;
+	if (msg && op->cid && nla_put_u32(msg, VSOCK_FWD_A_CID, op->cid))
+		goto fail;
+	for (i = 0; msg && i < MAX_ATTRS && op->attrs[i].type; i++)
+		if (nla_put_u32(msg, op->attrs[i].type, op->attrs[i].val))
+			goto fail;
+	return msg;
+fail:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+/* Sends op's request and prints its replies; returns an exit status. */
+static int run(const struct op *op)
+{
+	struct request req = { .handle = op->out ? list_one : NULL,
+			       .arg = (void *)op };
+	struct nl_msg *msg;
+	char what[32];
+	int ret;
 
 	ret = fwdnl_open();
 	if (ret)
 		return ret;
-	msg = fwdnl_new(VSOCK_FWD_CMD_DEV_GET, cid ? 0 : NLM_F_DUMP);
-	if (!msg || (cid && nla_put_u32(msg, VSOCK_FWD_A_CID, cid))) {
-		error("out of memory");
-		return EXIT_SYSTEM;
-	}
-	if (transact_list(msg, &req)) {
-		if (req.err == ENODEV) {
-			error("no device has guest CID %u; 'vsock-fwd show' lists the devices",
-			      cid);
-			return EXIT_FAILED;
-		}
-		return fwdnl_failed(&req, "show");
-	}
-	return EXIT_OK;
-}
-
-static int rule_one(struct nlattr **tb, uint8_t cmd, void *arg)
-{
-	(void)cmd;
-	(void)arg;
-	if (!tb[VSOCK_FWD_A_CID])
-		return NL_SKIP;
-	out_rule(tb);
-	return NL_OK;
-}
-
-int cmd_rules(int argc, char **argv)
-{
-	struct request req = { .handle = rule_one };
-	struct nl_msg *msg;
-	int ret;
-
-	if (argc)
-		return usage_error("rules: unexpected '%s'", argv[0]);
-	ret = fwdnl_open();
-	if (ret)
-		return ret;
-	msg = fwdnl_new(VSOCK_FWD_CMD_RULE_GET, NLM_F_DUMP);
+	msg = build(op);
 	if (!msg) {
 		error("out of memory");
 		return EXIT_SYSTEM;
 	}
-	if (transact_list(msg, &req))
-		return fwdnl_failed(&req, "rules");
-	return EXIT_OK;
+	if (op->out)
+		out_list_begin();
+	fwdnl_transact(msg, &req);
+	/* A list is printed whole, once it is complete. */
+	if (op->out && out_list_end(!req.err) && !req.err)
+		return EXIT_SYSTEM;
+	if (!req.err)
+		return EXIT_OK;
+	if (req.err == op->absent) {
+		error(op->absent_msg, op->cid);
+		return EXIT_FAILED;
+	}
+	if (op->out)
+		snprintf(what, sizeof(what), "%s", op->name);
+	else
+		snprintf(what, sizeof(what), "%s %u", op->name, op->cid);
+	return fwdnl_failed(&req, what);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct op op = {
+		.name = "show", .cmd = VSOCK_FWD_CMD_DEV_GET, .out = out_dev,
+		.absent = ENODEV,
+		.absent_msg = "no device has guest CID %u; 'vsock-fwd show' lists the devices",
+	};
+
+	if (argc > 1)
+		return usage_error("show: unexpected '%s'", argv[1]);
+	if (argc == 1 && parse_cid("show", "CID", argv[0], &op.cid))
+		return EXIT_USAGE;
+	return run(&op);
+}
+
+int cmd_rules(int argc, char **argv)
+{
+	struct op op = {
+		.name = "rules", .cmd = VSOCK_FWD_CMD_RULE_GET, .out = out_rule,
+	};
+
+	if (argc)
+		return usage_error("rules: unexpected '%s'", argv[0]);
+	return run(&op);
 }
 
 /* The words after 'set CID parent TARGET': [alias ALIAS] [strict]. */
@@ -134,10 +155,6 @@ static int parse_set_options(int argc, char **argv, uint32_t *alias,
 int cmd_set(int argc, char **argv)
 {
 	uint32_t cid, target, alias = NITRO_PARENT_CID, flags = 0;
-	struct request req = {};
-	struct nl_msg *msg;
-	char what[64];
-	int ret;
 
 	if (!argc)
 		return usage_error("set: missing the guest CID");
@@ -156,66 +173,33 @@ int cmd_set(int argc, char **argv)
 	if (alias == cid || target == cid)
 		return usage_error("set: the guest's own CID %u cannot be its alias or parent",
 				   cid);
-
-	ret = fwdnl_open();
-	if (ret)
-		return ret;
-	msg = fwdnl_new(VSOCK_FWD_CMD_RULE_SET, 0);
-	if (!msg || nla_put_u32(msg, VSOCK_FWD_A_CID, cid) ||
-	    nla_put_u32(msg, VSOCK_FWD_A_TARGET_CID, target) ||
-	    nla_put_u32(msg, VSOCK_FWD_A_ALIAS_CID, alias) ||
-	    nla_put_u32(msg, VSOCK_FWD_A_FLAGS, flags)) {
-		error("out of memory");
-		return EXIT_SYSTEM;
-	}
-	if (fwdnl_transact(msg, &req)) {
-		snprintf(what, sizeof(what), "set %u", cid);
-		return fwdnl_failed(&req, what);
-	}
-	return EXIT_OK;
+	return run(&(struct op){
+		.name = "set", .cmd = VSOCK_FWD_CMD_RULE_SET, .cid = cid,
+		.attrs = { { VSOCK_FWD_A_TARGET_CID, target },
+			   { VSOCK_FWD_A_ALIAS_CID, alias },
+			   { VSOCK_FWD_A_FLAGS, flags } },
+	});
 }
 
 int cmd_del(int argc, char **argv)
 {
-	struct request req = {};
-	struct nl_msg *msg;
-	char what[64];
-	uint32_t cid;
-	int ret;
+	struct op op = {
+		.name = "del", .cmd = VSOCK_FWD_CMD_RULE_DEL, .absent = ENOENT,
+		.absent_msg = "del: no rule for guest CID %u; 'vsock-fwd rules' lists them",
+	};
 
 	if (!argc)
 		return usage_error("del: missing the guest CID");
-	if (parse_cid("del", "CID", argv[0], &cid))
+	if (parse_cid("del", "CID", argv[0], &op.cid))
 		return EXIT_USAGE;
 	if (argc > 1)
 		return usage_error("del: unexpected '%s'", argv[1]);
-	ret = fwdnl_open();
-	if (ret)
-		return ret;
-	msg = fwdnl_new(VSOCK_FWD_CMD_RULE_DEL, 0);
-	if (!msg || nla_put_u32(msg, VSOCK_FWD_A_CID, cid)) {
-		error("out of memory");
-		return EXIT_SYSTEM;
-	}
-	if (fwdnl_transact(msg, &req)) {
-		if (req.err == ENOENT) {
-			error("del: no rule for guest CID %u; 'vsock-fwd rules' lists them",
-			      cid);
-			return EXIT_FAILED;
-		}
-		snprintf(what, sizeof(what), "del %u", cid);
-		return fwdnl_failed(&req, what);
-	}
-	return EXIT_OK;
+	return run(&op);
 }
 
 int cmd_accept(int argc, char **argv)
 {
 	uint32_t cid, flags = VHOST_VSOCK_PARENT_F_ACCEPT;
-	struct request req = {};
-	struct nl_msg *msg;
-	char what[64];
-	int ret;
 
 	if (!argc)
 		return usage_error("accept: missing the guest CID");
@@ -228,21 +212,10 @@ int cmd_accept(int argc, char **argv)
 	else if (argc == 2 && strcmp(argv[1], "on"))
 		return usage_error("accept: expected 'on' or 'off', not '%s'",
 				   argv[1]);
-
-	ret = fwdnl_open();
-	if (ret)
-		return ret;
-	msg = fwdnl_new(VSOCK_FWD_CMD_DEV_SET, 0);
-	if (!msg || nla_put_u32(msg, VSOCK_FWD_A_CID, cid) ||
-	    nla_put_u32(msg, VSOCK_FWD_A_PARENT_FLAGS, flags)) {
-		error("out of memory");
-		return EXIT_SYSTEM;
-	}
-	if (fwdnl_transact(msg, &req)) {
-		snprintf(what, sizeof(what), "accept %u", cid);
-		return fwdnl_failed(&req, what);
-	}
-	return EXIT_OK;
+	return run(&(struct op){
+		.name = "accept", .cmd = VSOCK_FWD_CMD_DEV_SET, .cid = cid,
+		.attrs = { { VSOCK_FWD_A_PARENT_FLAGS, flags } },
+	});
 }
 
 static int event_one(struct nlattr **tb, uint8_t cmd, void *arg)

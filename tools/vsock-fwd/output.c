@@ -45,16 +45,16 @@ static const struct {
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
 
+static const char *const source_names[] = {
+	[VSOCK_FWD_SOURCE_NONE] = "none",
+	[VSOCK_FWD_SOURCE_IOCTL] = "ioctl",
+	[VSOCK_FWD_SOURCE_RULE] = "rule",
+};
+
 static const char *source_name(uint32_t source)
 {
-	switch (source) {
-	case VSOCK_FWD_SOURCE_NONE:
-		return "none";
-	case VSOCK_FWD_SOURCE_IOCTL:
-		return "ioctl";
-	case VSOCK_FWD_SOURCE_RULE:
-		return "rule";
-	}
+	if (source < sizeof(source_names) / sizeof(source_names[0]))
+		return source_names[source];
 	return "unknown";
 }
 

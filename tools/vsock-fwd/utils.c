@@ -13,33 +13,33 @@ const char *prog = "vsock-fwd";
 const char *batch_file;
 unsigned int batch_line;
 
-static void prefix(void)
+/* "vsock-fwd: [FILE:LINE: ]message" */
+static void verror(const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", prog);
 	if (batch_file)
 		fprintf(stderr, "%s:%u: ", batch_file, batch_line);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
 }
 
 void error(const char *fmt, ...)
 {
 	va_list ap;
 
-	prefix();
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	prefix();
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	fprintf(stderr, "Try '%s --help'.\n", prog);
 	return EXIT_USAGE;
 }
 
