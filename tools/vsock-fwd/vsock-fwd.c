@@ -21,8 +21,9 @@
 #define VERSION "1.0"
 
 /*
- * The synopses are those of vsock-fwd(8) (cli_test.sh compares them), the
- * exit statuses those of vsock-fwd.h.
+ * The synopses (up to two blanks) are those of vsock-fwd(8), and so are
+ * the options: cli_test.sh compares them. The exit statuses are those of
+ * vsock-fwd.h.
  */
 static const char usage_text[] =
 "Usage: vsock-fwd [OPTIONS] COMMAND [ARGS]\n"
@@ -42,7 +43,8 @@ static const char usage_text[] =
 "  rules                      list the rules\n"
 "  monitor                    print devices appearing and vanishing and\n"
 "                             forwards changing, until interrupted\n"
-"  heartbeat [PORT] [count N] answer enclaves' boot heartbeat on vsock PORT\n"
+"  heartbeat [PORT] [count N]\n"
+"                             answer enclaves' boot heartbeat on vsock PORT\n"
 "                             (default 9000); stop after N if given\n"
 "\n"
 "Options:\n"
