@@ -122,6 +122,15 @@ if [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
 	report FAIL "mkeif/incomplete" "$logs/mkeif.tap"
 fi
 
+# vsock-fwd's command line needs no VM.
+echo "== cli"
+KSRC=$KSRC "$here/cli_test.sh" > "$logs/cli.tap" 2>&1
+tap cli "$logs/cli.tap" "$logs/cli.tap"
+plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$logs/cli.tap" | head -n1)
+if [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
+	report FAIL "cli/incomplete" "$logs/cli.tap"
+fi
+
 # The harness must fail a run unless the success token arrives.
 echo "== harness"
 make -s -C "$KDIR" M="$here/vm/warn" modules > "$logs/warn-build.log" 2>&1 ||
