@@ -12,6 +12,8 @@
 #   make qemu-stock  the same QEMU without the series (build/qemu-stock)
 #   make check       deps, build, style checks, the VM test suites
 #   make check-nitro the nitro suite: EIFs on QEMU's nitro-enclave machine
+#   make check-debug the VM test suites on a debug kernel (KASAN, lockdep,
+#                    kmemleak), built once per machine into the cache
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
 #   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
@@ -62,8 +64,9 @@ endif
 MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
-.PHONY: all module tools install deps check check-vm check-nitro demo demo-vm bench \
-	guest peer style vm-shell clean kdir source qemu qemu-stock
+.PHONY: all module tools install deps check check-vm check-nitro check-debug \
+	debug-module demo demo-vm bench guest peer style vm-shell clean kdir source \
+	qemu qemu-stock
 
 all: module tools
 
@@ -115,6 +118,24 @@ check-nitro: all guest qemu
 		$(SELFTESTS)/nitro_test.sh
 	$(SELFTESTS)/vm/run.sh --module stock --timeout 2400 -- \
 		$(SELFTESTS)/nitro_test.sh
+
+# The debug kernel, and our module built against it in a tree of links to
+# the sources, so that its objects do not mix with the normal build's.
+DEBUG_KERNEL := $(BUILD)/debug-kernel
+DEBUG_MOD := $(BUILD)/debug-module
+
+check-debug: deps
+	@$(MAKE) --no-print-directory debug-module tools
+	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) DEBUG_KERNEL=$(DEBUG_KERNEL) \
+		DEBUG_KO=$(DEBUG_MOD)/$(MODULE) $(SELFTESTS)/check.sh
+
+debug-module: source
+	@$(SELFTESTS)/vm/debug/build-kernel.sh $(KSRC) $(DEBUG_KERNEL)
+	rm -rf $(DEBUG_MOD)
+	mkdir -p $(DEBUG_MOD)/drivers/vhost
+	ln -s $(TOP)/Kbuild $(TOP)/include $(DEBUG_MOD)/
+	ln -s $(TOP)/drivers/vhost/*.[ch] $(DEBUG_MOD)/drivers/vhost/
+	$(MAKE) -C $(DEBUG_KERNEL)/obj M=$(DEBUG_MOD) VHOST_SRC=$(KSRC) modules
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-vm
