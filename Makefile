@@ -10,10 +10,12 @@
 #   make qemu        QEMU 10.0 with the parent-cid series (tools/qemu), built
 #                    once into the cache; build/qemu links to it
 #   make qemu-stock  the same QEMU without the series (build/qemu-stock)
-#   make check       deps, build, style checks, the VM test suites
+#   make check       deps, build, style checks, the VM test suites (some of
+#                    them on the debug kernel too)
 #   make check-nitro the nitro suite: EIFs on QEMU's nitro-enclave machine
 #   make check-debug the VM test suites on a debug kernel (KASAN, lockdep,
-#                    kmemleak), built once per machine into the cache
+#                    kmemleak, fault injection), built once per machine into
+#                    the cache
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
 #   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
@@ -107,8 +109,13 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
-check-vm: all guest
-	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
+# Both run the suites on the debug kernel too (see the suites file): its
+# build is cached outside the checkout, once per machine.
+CHECK_ENV = KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) \
+	DEBUG_KERNEL=$(DEBUG_KERNEL) DEBUG_KO=$(DEBUG_MOD)/$(MODULE)
+
+check-vm: all guest debug-module
+	@$(CHECK_ENV) $(SELFTESTS)/check.sh check
 
 # The nitro suite: EIFs on the nitro-enclave machine of the QEMU 10.0 build,
 # against ours and stock. Not in 'make check' yet: its first QEMU build
@@ -125,9 +132,8 @@ DEBUG_KERNEL := $(BUILD)/debug-kernel
 DEBUG_MOD := $(BUILD)/debug-module
 
 check-debug: deps
-	@$(MAKE) --no-print-directory debug-module tools
-	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) DEBUG_KERNEL=$(DEBUG_KERNEL) \
-		DEBUG_KO=$(DEBUG_MOD)/$(MODULE) $(SELFTESTS)/check.sh
+	@$(MAKE) --no-print-directory debug-module tools guest
+	@$(CHECK_ENV) $(SELFTESTS)/check.sh debug
 
 debug-module: source
 	@$(SELFTESTS)/vm/debug/build-kernel.sh $(KSRC) $(DEBUG_KERNEL)
