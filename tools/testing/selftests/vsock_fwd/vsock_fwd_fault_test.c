@@ -42,6 +42,8 @@
 #define STREAM		VIRTIO_VSOCK_TYPE_STREAM
 /* More failures than any operation here has allocations: a loop. */
 #define MAX_SITES	400U
+/* Each case fails a few hundred allocations under KASAN in TCG. */
+#define CASE_TIMEOUT_S	900
 /* Decremented by each injected failure; read to count them. */
 #define TIMES		1000000
 #define TOOL		"tools/vsock-fwd/vsock-fwd"
@@ -325,7 +327,6 @@ FIXTURE(alloc) {
 	int bfd, lfd;
 	/* The guests a case starts, closed by the teardown. */
 	struct fg_guest *g[2];
-	pid_t worker[2];
 	/* Host sockets of a case. */
 	int hfd, hlfd;
 	struct fg_conn *c;
@@ -335,7 +336,7 @@ FIXTURE_SETUP(alloc)
 {
 	uint32_t port;
 
-	self->bfd = self->hfd = self->hlfd = -1;
+	self->bfd = self->hfd = self->hlfd = self->lfd = -1;
 	ASSERT_EQ(0, faults_setup()) TH_LOG("no failslab/fail_page_alloc in debugfs");
 	ASSERT_EQ(0, fg_start_cid(fg_unique_cid(3), &self->b));
 	self->lfd = fg_host_listen(SOCK_STREAM, &port);
@@ -370,7 +371,8 @@ FIXTURE_TEARDOWN(alloc)
 		close(self->bfd);
 	if (self->b)
 		fg_close(self->b);
-	close(self->lfd);
+	if (self->lfd >= 0)
+		close(self->lfd);
 	tool(0, (char[256]){ 0 }, 256, "del %llu",
 	     (unsigned long long)fg_unique_cid(0));
 }
@@ -402,14 +404,14 @@ static void open_check(struct __test_metadata *_metadata, void *ctx, int ret,
  * Open, owner, features, memory table, rings, CID, running: each fails
  * with ENOMEM or copes, and the next device takes the CID.
  */
-TEST_F(alloc, device_open)
+TEST_F_TIMEOUT(alloc, device_open, CASE_TIMEOUT_S)
 {
 	EACH_FAILURE(gettid(), open_guest, open_check, &self->g[0]);
 	ASSERT_EQ(0, open_guest(&self->g[0]));
 }
 
 /* A rule applies when the device takes the CID, or the CID is refused. */
-TEST_F(alloc, rule_applied_at_set_cid)
+TEST_F_TIMEOUT(alloc, rule_applied_at_set_cid, CASE_TIMEOUT_S)
 {
 	struct vhost_vsock_forward f;
 	char out[256];
@@ -502,7 +504,7 @@ static void route_check(struct __test_metadata *_metadata, void *ctx, int ret,
 }
 
 /* VHOST_VSOCK_SET_FORWARD from the host to a guest parent. */
-TEST_F(alloc, set_forward)
+TEST_F_TIMEOUT(alloc, set_forward, CASE_TIMEOUT_S)
 {
 	struct route_ctx r = { .self = self, .target = fg_unique_cid(1) };
 
@@ -582,13 +584,13 @@ static void nl_case(struct __test_metadata *_metadata,
 		EXPECT_LT(0U, t.sites);
 }
 
-TEST_F(alloc, netlink_rule_set)
+TEST_F_TIMEOUT(alloc, netlink_rule_set, CASE_TIMEOUT_S)
 {
 	ASSERT_LE(0, start_guest(fg_unique_cid(0), &self->g[0]));
 	nl_case(_metadata, self, "set %llu parent 2");
 }
 
-TEST_F(alloc, netlink_rule_del)
+TEST_F_TIMEOUT(alloc, netlink_rule_del, CASE_TIMEOUT_S)
 {
 	char out[256];
 
@@ -599,7 +601,7 @@ TEST_F(alloc, netlink_rule_del)
 }
 
 /* Replies and dumps, and the parent consent (DEV_SET). */
-TEST_F(alloc, netlink_replies)
+TEST_F_TIMEOUT(alloc, netlink_replies, CASE_TIMEOUT_S)
 {
 	static const char *const reqs[] = {
 		"show %llu", "show", "rules", "accept %llu",
@@ -646,7 +648,7 @@ static void host_dial_check(struct __test_metadata *_metadata, void *ctx,
 	self->hfd = -1;
 }
 
-TEST_F(alloc, host_to_guest)
+TEST_F_TIMEOUT(alloc, host_to_guest, CASE_TIMEOUT_S)
 {
 	struct conn_ctx c = { .self = self, .dst = fg_unique_cid(0),
 			      .port = PORT };
@@ -708,7 +710,7 @@ static void guest_dial_check(struct __test_metadata *_metadata, void *ctx,
 }
 
 /* Through the forward to a guest parent: tracked, queued to the parent. */
-TEST_F(alloc, guest_to_guest)
+TEST_F_TIMEOUT(alloc, guest_to_guest, CASE_TIMEOUT_S)
 {
 	struct conn_ctx c = { .self = self, .dst = ALIAS, .port = PORT };
 	pid_t worker;
@@ -724,7 +726,7 @@ TEST_F(alloc, guest_to_guest)
 }
 
 /* To the host: the host's vsock core answers from our worker. */
-TEST_F(alloc, guest_to_host)
+TEST_F_TIMEOUT(alloc, guest_to_host, CASE_TIMEOUT_S)
 {
 	struct conn_ctx c = { .self = self, .dst = FG_HOST_CID };
 	pid_t worker;
