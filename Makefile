@@ -140,7 +140,7 @@ debug-module: source
 	rm -rf $(DEBUG_MOD)
 	mkdir -p $(DEBUG_MOD)/drivers/vhost
 	ln -s $(TOP)/Kbuild $(TOP)/include $(DEBUG_MOD)/
-	ln -s $(TOP)/drivers/vhost/*.[ch] $(DEBUG_MOD)/drivers/vhost/
+	ln -s $(TOP)/drivers/vhost/*.[ch] $(TOP)/drivers/vhost/compat $(DEBUG_MOD)/drivers/vhost/
 	$(MAKE) -C $(DEBUG_KERNEL)/obj M=$(DEBUG_MOD) VHOST_SRC=$(KSRC) modules
 
 demo: deps
