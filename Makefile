@@ -18,6 +18,9 @@
 #   make check       deps, build, style checks, the VM test suites
 #   make check-nitro the nitro suite, with the machine's vhost-user path too
 #   make check-install the install suite with DKMS from the tree as well
+#   make check-debug the VM test suites on a debug kernel (KASAN, lockdep,
+#                    kmemleak, fault injection), built once per machine into
+#                    the cache
 #   make bench       the benchmark against stock vhost_vsock (build/bench.json);
 #                    BENCH_ARGS='-- --rounds 12' to tune it
 #   make peer        build rust-vmm's vhost-device-vsock, the userspace daemon
@@ -69,7 +72,8 @@ MODULE := vhost_vsock_fwd.ko
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP) VHOST_SRC=$(VHOST_SRC)
 
 .PHONY: all module tools install install-dkms deb ynl-gen deps check check-vm check-nitro \
-	check-install demo demo-vm bench guest peer style vm-shell clean kdir source qemu qemu-stock
+	check-install check-debug debug-module demo demo-vm bench guest peer style vm-shell \
+	clean kdir source qemu qemu-stock
 
 all: module tools
 
@@ -135,8 +139,11 @@ style: source
 check: deps
 	@$(MAKE) --no-print-directory check-vm
 
+CHECK_ENV = KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) \
+	DEBUG_KERNEL=$(DEBUG_KERNEL) DEBUG_KO=$(DEBUG_MOD)/$(MODULE)
+
 check-vm: all guest qemu deb
-	@KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) $(SELFTESTS)/check.sh
+	@$(CHECK_ENV) $(SELFTESTS)/check.sh check
 
 # The nitro suite (make check runs it too: EIFs on the nitro-enclave machine
 # of the QEMU 10.0 build, against ours and stock), here with the machine's
@@ -153,6 +160,20 @@ check-nitro: all guest qemu qemu-stock peer
 check-install: all
 	$(SELFTESTS)/vm/run.sh --module none --timeout 3000 -- \
 		$(SELFTESTS)/install_test.sh
+
+# The debug kernel, and our module built against it in a copy of the
+# sources (scripts/module-tree.sh), apart from the normal build.
+DEBUG_KERNEL := $(BUILD)/debug-kernel
+DEBUG_MOD := $(BUILD)/debug-module
+
+check-debug: deps
+	@$(MAKE) --no-print-directory debug-module tools guest
+	@$(CHECK_ENV) $(SELFTESTS)/check.sh debug
+
+debug-module: source
+	@$(SELFTESTS)/vm/debug/build-kernel.sh $(KSRC) $(DEBUG_KERNEL)
+	$(TOP)/scripts/module-tree.sh $(DEBUG_MOD)
+	$(MAKE) -C $(DEBUG_KERNEL)/obj M=$(DEBUG_MOD) VHOST_SRC=$(KSRC) modules
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-vm

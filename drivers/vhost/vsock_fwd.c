@@ -222,16 +222,9 @@ void vsock_fwd_node_queue(struct vsock_fwd_node *node, struct sk_buff *skb)
 	vsock_fwd_queue_rx(vsock_fwd_of(node), skb);
 }
 
-/* Queue a reset for the guest from @src_cid:@src_port to its @dst_port. */
-static void vsock_fwd_queue_rst(struct vhost_vsock *vsock, u32 src_cid,
-				u32 src_port, u32 dst_port, u16 type, gfp_t gfp)
+/* Queue a reset we make up for the guest. */
+static void vsock_fwd_queue_rst(struct vhost_vsock *vsock, struct sk_buff *skb)
 {
-	struct sk_buff *skb;
-
-	skb = vsock_fwd_alloc_rst(src_cid, src_port, vsock->fwd.guest_cid,
-				  dst_port, type, gfp);
-	if (!skb)
-		return;
 	/* Bounded by queued_replies like the resets the host sends. */
 	virtio_vsock_skb_set_reply(skb);
 	vsock_fwd_queue_rx(vsock, skb);
@@ -241,13 +234,18 @@ static void vsock_fwd_queue_rst(struct vhost_vsock *vsock, u32 src_cid,
 static void vsock_fwd_reset_guest(struct vhost_vsock *vsock,
 				  const struct virtio_vsock_hdr *hdr)
 {
+	struct sk_buff *skb;
+
 	if (le16_to_cpu(hdr->op) == VIRTIO_VSOCK_OP_RST)
 		return;
 
-	vsock_fwd_queue_rst(vsock, le64_to_cpu(hdr->dst_cid),
-			    le32_to_cpu(hdr->dst_port),
-			    le32_to_cpu(hdr->src_port),
-			    le16_to_cpu(hdr->type), GFP_KERNEL);
+	skb = vsock_fwd_alloc_rst(le64_to_cpu(hdr->dst_cid),
+				  le32_to_cpu(hdr->dst_port),
+				  vsock->fwd.guest_cid,
+				  le32_to_cpu(hdr->src_port),
+				  le16_to_cpu(hdr->type), GFP_KERNEL);
+	if (skb)
+		vsock_fwd_queue_rst(vsock, skb);
 }
 
 /* A packet left the send queue, sent or not. */
@@ -613,10 +611,78 @@ static void vhost_vsock_reset_orphans(struct sock *sk)
 /*
  * The streams of a guest whose route to the host is being dropped, and the
  * old alias, for vsock_fwd_collect_host_stream(); under vsock_fwd_mutex.
+ * Their resets come from a pool filled before the route changed: under
+ * vsock_table_lock only GFP_ATOMIC is left, and a host socket whose reset
+ * could not be allocated would stay established forever.
  */
 static struct vhost_vsock *vsock_fwd_resetting;
 static u32 vsock_fwd_resetting_alias;
+static unsigned int vsock_fwd_resetting_count;
+static struct sk_buff_head vsock_fwd_rst_pool;
 static struct sk_buff_head vsock_fwd_host_resets;
+
+/* Whether @sk is a host socket connected to the guest being reset. */
+static bool vsock_fwd_resetting_stream(struct sock *sk)
+{
+	struct vsock_sock *vsk = vsock_sk(sk);
+	struct vhost_vsock *vsock = vsock_fwd_resetting;
+
+	return vsk->remote_addr.svm_cid == vsock->fwd.guest_cid &&
+	       vsock_net_check_mode(sock_net(sk), vsock->net);
+}
+
+static void vsock_fwd_count_host_stream(struct sock *sk)
+{
+	if (vsock_fwd_resetting_stream(sk))
+		vsock_fwd_resetting_count++;
+}
+
+/* A reset from the pool; atomic for a stream opened since it was filled. */
+static struct sk_buff *vsock_fwd_pool_rst(u32 src_cid, u32 src_port,
+					  u32 dst_cid, u32 dst_port, u16 type)
+{
+	struct sk_buff *skb = __skb_dequeue(&vsock_fwd_rst_pool);
+
+	if (!skb)
+		return vsock_fwd_alloc_rst(src_cid, src_port, dst_cid,
+					   dst_port, type, GFP_ATOMIC);
+	vsock_fwd_fill_rst(skb, src_cid, src_port, dst_cid, dst_port, type);
+	return skb;
+}
+
+/**
+ * vsock_fwd_prepare_host_resets() - allocate the resets of the streams
+ *	between a guest and host sockets, before a route change cuts them
+ * @node: the guest
+ *
+ * Context: under vsock_fwd_mutex, followed by
+ * vsock_fwd_reset_host_streams(); sleeps.
+ * Return: 0 or -ENOMEM.
+ */
+int vsock_fwd_prepare_host_resets(struct vsock_fwd_node *node)
+{
+	struct sk_buff *skb;
+	unsigned int i;
+
+	lockdep_assert_held(&vsock_fwd_mutex);
+
+	vsock_fwd_resetting = vsock_fwd_of(node);
+	vsock_fwd_resetting_count = 0;
+	vsock_for_each_connected_socket(&vhost_transport.transport,
+					vsock_fwd_count_host_stream);
+	vsock_fwd_resetting = NULL;
+
+	/* One for each end of each stream. */
+	for (i = 0; i < 2 * vsock_fwd_resetting_count; i++) {
+		skb = vsock_fwd_alloc_pkt(GFP_KERNEL);
+		if (!skb) {
+			__skb_queue_purge(&vsock_fwd_rst_pool);
+			return -ENOMEM;
+		}
+		__skb_queue_tail(&vsock_fwd_rst_pool, skb);
+	}
+	return 0;
+}
 
 /*
  * For vsock_for_each_connected_socket(), under vsock_table_lock: the guest
@@ -632,18 +698,19 @@ static void vsock_fwd_collect_host_stream(struct sock *sk)
 	struct sk_buff *skb;
 	u16 type;
 
-	if (vsk->remote_addr.svm_cid != vsock->fwd.guest_cid ||
-	    !vsock_net_check_mode(sock_net(sk), vsock->net))
+	if (!vsock_fwd_resetting_stream(sk))
 		return;
 
 	type = sk->sk_type == SOCK_SEQPACKET ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	       VIRTIO_VSOCK_TYPE_STREAM;
-	vsock_fwd_queue_rst(vsock, vsock_fwd_resetting_alias,
-			    vsk->local_addr.svm_port,
-			    vsk->remote_addr.svm_port, type, GFP_ATOMIC);
-	skb = vsock_fwd_alloc_rst(vsock->fwd.guest_cid, vsk->remote_addr.svm_port,
-				  VMADDR_CID_HOST, vsk->local_addr.svm_port,
-				  type, GFP_ATOMIC);
+	skb = vsock_fwd_pool_rst(vsock_fwd_resetting_alias,
+				 vsk->local_addr.svm_port, vsock->fwd.guest_cid,
+				 vsk->remote_addr.svm_port, type);
+	if (skb)
+		vsock_fwd_queue_rst(vsock, skb);
+	skb = vsock_fwd_pool_rst(vsock->fwd.guest_cid, vsk->remote_addr.svm_port,
+				 VMADDR_CID_HOST, vsk->local_addr.svm_port,
+				 type);
 	if (skb)
 		__skb_queue_tail(&vsock_fwd_host_resets, skb);
 }
@@ -667,6 +734,8 @@ void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias)
 	vsock_for_each_connected_socket(&vhost_transport.transport,
 					vsock_fwd_collect_host_stream);
 	vsock_fwd_resetting = NULL;
+	/* Streams closed since the pool was filled leave some unused. */
+	__skb_queue_purge(&vsock_fwd_rst_pool);
 
 	while ((skb = __skb_dequeue(&vsock_fwd_host_resets)))
 		virtio_transport_recv_pkt(&vhost_transport, skb,
@@ -1471,6 +1540,7 @@ static int __init vhost_vsock_init(void)
 	int ret;
 
 	skb_queue_head_init(&vsock_fwd_host_resets);
+	skb_queue_head_init(&vsock_fwd_rst_pool);
 	ret = vsock_core_register(&vhost_transport.transport,
 				  VSOCK_TRANSPORT_F_H2G);
 	if (ret == -EBUSY) {

@@ -511,12 +511,12 @@ int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb, struct genl_info *info)
 				   cid);
 		goto restore_old_rule;
 	}
-	if (err && err != -ENODEV) {
+	if (err == -EINVAL)
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "the device with guest CID %u refused the forward",
 				   cid);
+	if (err && err != -ENODEV)
 		goto restore_old_rule;
-	}
 
 	if (old)
 		kfree_rcu(old, rcu);
@@ -553,7 +553,7 @@ int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
 
 	mutex_lock(&vsock_fwd_rules_mutex);
-	rule = xa_erase(&vsock_fwd_rules, cid);
+	rule = xa_load(&vsock_fwd_rules, cid);
 	if (!rule) {
 		mutex_unlock(&vsock_fwd_rules_mutex);
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
@@ -561,12 +561,23 @@ int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 					"no rule for guest CID %u", cid);
 		return -ENOENT;
 	}
-	vsock_fwd_nr_rules--;
+	/*
+	 * Reserved, not erased: a device taking the CID now finds no rule,
+	 * and if the device keeps its forward (no memory to turn it off),
+	 * the rule goes back into its slot without allocating.
+	 */
+	xa_cmpxchg(&vsock_fwd_rules, cid, rule, XA_ZERO_ENTRY, GFP_KERNEL);
 	err = vsock_fwd_apply_rule(cid, NULL);
+	if (err && err != -ENODEV) {
+		xa_store(&vsock_fwd_rules, cid, rule, GFP_KERNEL);
+		mutex_unlock(&vsock_fwd_rules_mutex);
+		return err;
+	}
+	xa_erase(&vsock_fwd_rules, cid);
+	vsock_fwd_nr_rules--;
 	mutex_unlock(&vsock_fwd_rules_mutex);
 	kfree_rcu(rule, rcu);
-
-	return err == -ENODEV ? 0 : err;
+	return 0;
 }
 
 /*

@@ -127,18 +127,18 @@ static struct vsock_fwd_route *vsock_fwd_route_locked(struct vsock_fwd_node *nod
 					 lockdep_is_held(&vsock_fwd_mutex));
 }
 
-/* A reset from @src_cid:@src_port to @dst_cid:@dst_port. */
-struct sk_buff *vsock_fwd_alloc_rst(u32 src_cid, u32 src_port, u32 dst_cid,
-				    u32 dst_port, u16 type, gfp_t gfp)
+/* An empty packet, for vsock_fwd_fill_rst(). */
+struct sk_buff *vsock_fwd_alloc_pkt(gfp_t gfp)
 {
-	struct virtio_vsock_hdr *hdr;
-	struct sk_buff *skb;
+	return virtio_vsock_alloc_linear_skb(VIRTIO_VSOCK_SKB_HEADROOM, gfp);
+}
 
-	skb = virtio_vsock_alloc_linear_skb(VIRTIO_VSOCK_SKB_HEADROOM, gfp);
-	if (!skb)
-		return NULL;
+/* Make @skb a reset from @src_cid:@src_port to @dst_cid:@dst_port. */
+void vsock_fwd_fill_rst(struct sk_buff *skb, u32 src_cid, u32 src_port,
+			u32 dst_cid, u32 dst_port, u16 type)
+{
+	struct virtio_vsock_hdr *hdr = virtio_vsock_hdr(skb);
 
-	hdr = virtio_vsock_hdr(skb);
 	memset(hdr, 0, sizeof(*hdr));
 	hdr->src_cid = cpu_to_le64(src_cid);
 	hdr->src_port = cpu_to_le32(src_port);
@@ -146,6 +146,17 @@ struct sk_buff *vsock_fwd_alloc_rst(u32 src_cid, u32 src_port, u32 dst_cid,
 	hdr->dst_port = cpu_to_le32(dst_port);
 	hdr->type = cpu_to_le16(type);
 	hdr->op = cpu_to_le16(VIRTIO_VSOCK_OP_RST);
+}
+
+/* A reset from @src_cid:@src_port to @dst_cid:@dst_port. */
+struct sk_buff *vsock_fwd_alloc_rst(u32 src_cid, u32 src_port, u32 dst_cid,
+				    u32 dst_port, u16 type, gfp_t gfp)
+{
+	struct sk_buff *skb = vsock_fwd_alloc_pkt(gfp);
+
+	if (skb)
+		vsock_fwd_fill_rst(skb, src_cid, src_port, dst_cid, dst_port,
+				   type);
 	return skb;
 }
 
@@ -637,6 +648,7 @@ static int vsock_fwd_set_route(struct vsock_fwd_node *node,
 {
 	struct vsock_fwd_route *old = vsock_fwd_route_locked(node);
 	struct vsock_fwd_route *rt;
+	bool cut_host;
 
 	if (node->guest_cid &&
 	    (fwd->alias_cid == node->guest_cid ||
@@ -656,6 +668,12 @@ static int vsock_fwd_set_route(struct vsock_fwd_node *node,
 	rt->flags = fwd->flags;
 	rt->stale_alias = old->alias != rt->alias ? old->alias :
 			  old->stale_alias;
+	cut_host = node->guest_cid && vsock_fwd_host_streams_cut(old, rt);
+	/* Their resets, before anything changes: none may be lost. */
+	if (cut_host && vsock_fwd_prepare_host_resets(node)) {
+		kfree(rt);
+		return -ENOMEM;
+	}
 	rcu_assign_pointer(node->route, rt);
 	/*
 	 * What the old route carried is reset below; wait until no packet
@@ -664,7 +682,7 @@ static int vsock_fwd_set_route(struct vsock_fwd_node *node,
 	if (old->target)
 		synchronize_rcu();
 
-	if (node->guest_cid && vsock_fwd_host_streams_cut(old, rt))
+	if (cut_host)
 		vsock_fwd_reset_host_streams(node,
 					     old->target == VMADDR_CID_HOST ?
 					     old->alias : VMADDR_CID_HOST);

@@ -114,6 +114,7 @@ struct vsock_fwd_node *vsock_fwd_node_lookup(struct vsock_fwd_node *from,
 					     u32 guest_cid);
 bool vsock_fwd_node_running(struct vsock_fwd_node *node);
 void vsock_fwd_node_queue(struct vsock_fwd_node *node, struct sk_buff *skb);
+int vsock_fwd_prepare_host_resets(struct vsock_fwd_node *node);
 void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias);
 void vsock_fwd_node_changed(struct vsock_fwd_node *node);
 void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
@@ -127,6 +128,9 @@ void vsock_fwd_node_release(struct vsock_fwd_node *node);
 void vsock_fwd_node_free(struct vsock_fwd_node *node);
 void vsock_fwd_node_fill_info(struct vsock_fwd_node *node,
 			      struct vsock_fwd_dev_info *info);
+struct sk_buff *vsock_fwd_alloc_pkt(gfp_t gfp);
+void vsock_fwd_fill_rst(struct sk_buff *skb, u32 src_cid, u32 src_port,
+			u32 dst_cid, u32 dst_port, u16 type);
 struct sk_buff *vsock_fwd_alloc_rst(u32 src_cid, u32 src_port, u32 dst_cid,
 				    u32 dst_port, u16 type, gfp_t gfp);
 enum vsock_fwd_verdict vsock_fwd_route_tx(struct vsock_fwd_node *node,

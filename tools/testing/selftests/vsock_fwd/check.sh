@@ -1,26 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The body of 'make check', after deps and the build: the style gates, the
-# harness's own tests, then every suite listed in ./suites in the test VM
-# against each of its modules. Every case is reported as PASS, FAIL or
-# SKIP; the last line is "N passed, N failed, N skipped". A suite whose VM
-# run did not end with its success token counts as a failure of its own.
+# check.sh check|debug: the body of 'make check' and 'make check-debug',
+# after deps and the build. Every case is reported as PASS, FAIL or SKIP;
+# the last line is "N passed, N failed, N skipped". A suite whose VM run
+# did not end with its success token counts as a failure of its own.
 #
-# Needs KSRC, KDIR and VHOST_SRC in the environment (the top Makefile).
+#   check  the style gates, the kernel matrix, mkeif, vsock-fwd's command
+#          line, the harness's own tests, the suites of ./suites marked
+#          'std' on Debian's kernel
+#   debug  on the debug kernel: its harness tests and the suites marked
+#          'debug'
+#
+# Needs KSRC, KDIR and VHOST_SRC in the environment (the top Makefile),
+# and for the debug kernel DEBUG_KERNEL (vm/debug/build-kernel.sh's
+# directory) and DEBUG_KO (our module built for it). There vm/init.sh also
+# fails a run on any kmemleak report.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../.." && pwd)
-logs=$top/build/check
 run=$here/vm/run.sh
+case "${1:-}" in
+check) logs=$top/build/check ;;
+debug) logs=$top/build/check-debug ;;
+*) echo "usage: $0 check|debug" >&2; exit 2 ;;
+esac
 rm -rf "$logs"
 mkdir -p "$logs"
 
-# The suites run with SLUB debugging (red zones, poisoning, sanity checks)
-# and KFENCE sampling: they report a use after free or an overflow as a
-# "BUG", which panic_on_warn turns into a failed run.
-debug='slub_debug=FZPU kfence.sample_interval=10'
+# On Debian's kernel the suites run with SLUB debugging (red zones,
+# poisoning, sanity checks) and KFENCE sampling: they report a use after
+# free or an overflow as a "BUG", which panic_on_warn turns into a failed
+# run. The debug kernel has KASAN instead, and its suites' timeouts are
+# stretched by this factor (KASAN, lockdep and kmemleak slow TCG down).
+std_append='slub_debug=FZPU kfence.sample_interval=10'
+debug_slowdown=3
 
 pass=0 fail=0 skip=0
 start=$SECONDS
@@ -87,7 +102,7 @@ run_suite() {
 	fi
 	: > "$log.tap"
 	"$run" --quiet --module "$m" --timeout "$timeout" "${vm[@]}" \
-		--append "$debug" --output "$log.tap" -- "$@" > "$log.console" 2>&1
+		"${kernel[@]}" --append "$append" --output "$log.tap" -- "$@" > "$log.console" 2>&1
 	rc=$?
 	cat "$log.tap" >> "$log.console"
 	tap "$m/$suite" "$log.tap" "$log.console"
@@ -102,43 +117,51 @@ run_suite() {
 }
 
 # The style gates.
-echo "== style"
-"$here/style.sh" "$KSRC" "$KDIR" "$VHOST_SRC" > "$logs/style.tap" 2>&1
-tap style "$logs/style.tap" "$logs/style.tap"
-complete style/incomplete "$logs/style.tap" "$logs/style.tap"
+style_gates() {
+	echo "== style"
+	"$here/style.sh" "$KSRC" "$KDIR" "$VHOST_SRC" > "$logs/style.tap" 2>&1
+	tap style "$logs/style.tap" "$logs/style.tap"
+	complete style/incomplete "$logs/style.tap" "$logs/style.tap"
+}
 
 # The module against Debian's 6.12, 6.18 LTS and newest 7.x sources.
-echo "== kernels"
-"$here/kernels.sh" > "$logs/kernels.tap" 2>&1
-tap kernels "$logs/kernels.tap" "$logs/kernels.tap"
-[ "$tap_count" -eq 6 ] || report FAIL "kernels/incomplete" "$logs/kernels.tap"
+kernel_matrix() {
+	echo "== kernels"
+	"$here/kernels.sh" > "$logs/kernels.tap" 2>&1
+	tap kernels "$logs/kernels.tap" "$logs/kernels.tap"
+	[ "$tap_count" -eq 6 ] || report FAIL "kernels/incomplete" "$logs/kernels.tap"
+}
 
 # Host-side tests that need no VM.
-echo "== mkeif"
-"$top/tools/mkeif/mkeif_test.sh" > "$logs/mkeif.tap" 2>&1
-tap mkeif "$logs/mkeif.tap" "$logs/mkeif.tap"
-plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$logs/mkeif.tap")
-if [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
-	report FAIL "mkeif/incomplete" "$logs/mkeif.tap"
-fi
+mkeif_tests() {
+	local plan
+	echo "== mkeif"
+	"$top/tools/mkeif/mkeif_test.sh" > "$logs/mkeif.tap" 2>&1
+	tap mkeif "$logs/mkeif.tap" "$logs/mkeif.tap"
+	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$logs/mkeif.tap")
+	if [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
+		report FAIL "mkeif/incomplete" "$logs/mkeif.tap"
+	fi
+}
 
 # vsock-fwd's command line needs no VM.
-echo "== cli"
-KSRC=$KSRC "$here/cli_test.sh" > "$logs/cli.tap" 2>&1
-tap cli "$logs/cli.tap" "$logs/cli.tap"
-plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$logs/cli.tap" | head -n1)
-if [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
-	report FAIL "cli/incomplete" "$logs/cli.tap"
-fi
+cli_tests() {
+	local plan
+	echo "== cli"
+	KSRC=$KSRC "$here/cli_test.sh" > "$logs/cli.tap" 2>&1
+	tap cli "$logs/cli.tap" "$logs/cli.tap"
+	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$logs/cli.tap" | head -n1)
+	if [ "$tap_count" -eq 0 ] || [ "${plan:-0}" -ne "$tap_count" ]; then
+		report FAIL "cli/incomplete" "$logs/cli.tap"
+	fi
+}
 
-# The harness must fail a run unless the success token arrives.
-echo "== harness"
-make -s -C "$KDIR" M="$here/vm/warn" modules > "$logs/warn-build.log" 2>&1 ||
-	report FAIL "harness/build_warn_module" "$logs/warn-build.log"
-expect() { # NAME STATUS ARGS...
+# expect NAME STATUS ARGS...: run.sh ARGS on the current kernel must exit
+# with STATUS.
+expect() {
 	local name=$1 want=$2 got
 	shift 2
-	"$run" --quiet "$@" > "$logs/harness-$name.log" 2>&1
+	"$run" --quiet "${kernel[@]}" "$@" > "$logs/harness-$name.log" 2>&1
 	got=$?
 	if [ "$got" -eq "$want" ]; then
 		report PASS "harness/$name"
@@ -147,23 +170,9 @@ expect() { # NAME STATUS ARGS...
 		report FAIL "harness/$name" "$logs/harness-$name.log"
 	fi
 }
-expect exit_status 3 --module none -- sh -c 'exit 3'
-expect panic_fails 125 --module none -- sh -c 'echo c > /proc/sysrq-trigger'
-expect warn_fails 125 --module none -- insmod "$here/vm/warn/warn_on_load.ko"
-expect uaf_fails 125 --module none --append "$debug" -- \
-	insmod "$here/vm/warn/uaf_on_load.ko"
-# A kernel that dies before init.sh gets one more boot, then fails too.
-expect boot_failure_fails 125 --module none \
-	--append vsockfwd.init=/nonexistent -- true
-expect hang_times_out 124 --module none --timeout 25 -- sleep 600
-expect module_loads 0 --module ours -- test -c /dev/vhost-vsock
-# A complaint that does not panic, and a module that cannot unload (held
-# open by a module, so killing every process cannot help).
-expect bug_line_fails 125 --module none -- \
-	sh -c 'echo "BUG: vsock_fwd harness self-test, must fail the run" > /dev/kmsg'
-expect module_held_fails 125 --module ours -- insmod "$here/vm/warn/hold_on_load.ko"
-# A suite is judged by run_suite as below: it must pass a complete plan
-# and fail one that gives fewer results than it promised.
+
+# A suite is judged by run_suite: it must pass a complete plan and fail
+# one that gives fewer results than it promised.
 expect_suite() { # NAME pass|fail CMD...
 	local name=$1 want=$2 verdicts=$logs/harness-$1.verdicts got=pass
 	shift 2
@@ -178,21 +187,102 @@ expect_suite() { # NAME pass|fail CMD...
 		report FAIL "harness/$name" "$logs/harness-$name-none.console"
 	fi
 }
-expect_suite tap_plan_complete pass sh -c 'echo 1..2; echo ok 1 one; echo ok 2 two'
-expect_suite tap_plan_short_fails fail sh -c 'echo 1..2; echo ok 1 one'
 
-# The suites, one VM boot each, against each module they list.
-while read -r suite modules timeout cmd; do
-	case "$suite" in ""|\#*) continue ;; esac
-	for m in ${modules//,/ }; do
-		echo "== $suite ($m)"
-		t0=$SECONDS
-		# shellcheck disable=SC2086
-		run_suite "$suite" "$m" "$timeout" $cmd
-		echo "   ($((SECONDS - t0)) s)"
-	done
-done < "$here/suites"
+# warn_modules KDIR: build the harness's self-test modules (vm/warn) for
+# the kernel of KDIR into $warn, a tree of links of its own, so that the
+# objects of two kernels never mix.
+warn_modules() {
+	rm -rf "$warn"
+	mkdir -p "$warn"
+	ln -s "$here"/vm/warn/* "$warn"/
+	make -s -C "$1" M="$warn" modules > "$logs/$(basename "$warn")-build.log" 2>&1 ||
+		report FAIL "harness/build_warn_modules" "$logs/$(basename "$warn")-build.log"
+}
 
-echo "== done in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s; logs in build/check/"
+# The harness must fail a run unless the success token arrives.
+std_harness() {
+	echo "== harness"
+	warn_modules "$KDIR"
+	expect exit_status 3 --module none -- sh -c 'exit 3'
+	expect panic_fails 125 --module none -- sh -c 'echo c > /proc/sysrq-trigger'
+	expect warn_fails 125 --module none -- insmod "$warn/warn_on_load.ko"
+	expect uaf_fails 125 --module none --append "$append" -- \
+		insmod "$warn/uaf_on_load.ko"
+	# A kernel that dies before init.sh gets one more boot, then fails too.
+	expect boot_failure_fails 125 --module none \
+		--append vsockfwd.init=/nonexistent -- true
+	expect hang_times_out 124 --module none --timeout 25 -- sleep 600
+	expect module_loads 0 --module ours -- test -c /dev/vhost-vsock
+	# A complaint that does not panic, and a module that cannot unload
+	# (held open by a module, so killing every process cannot help).
+	expect bug_line_fails 125 --module none -- \
+		sh -c 'echo "BUG: vsock_fwd harness self-test, must fail the run" > /dev/kmsg'
+	expect module_held_fails 125 --module ours -- insmod "$warn/hold_on_load.ko"
+	expect_suite tap_plan_complete pass sh -c 'echo 1..2; echo ok 1 one; echo ok 2 two'
+	expect_suite tap_plan_short_fails fail sh -c 'echo 1..2; echo ok 1 one'
+}
+
+# What only the debug kernel catches must fail a run on it: KASAN's use
+# after free, kmemleak's leak, lockdep's inversion; and it must boot and
+# run both modules at all.
+debug_harness() {
+	echo "== harness (debug kernel)"
+	warn_modules "$DEBUG_KERNEL/obj"
+	expect debug_exit_status 3 --module none -- sh -c 'exit 3'
+	expect debug_module_loads 0 --module ours -- test -c /dev/vhost-vsock
+	expect debug_stock_loads 0 --module stock -- test -c /dev/vhost-vsock
+	expect debug_warn_fails 125 --module none -- insmod "$warn/warn_on_load.ko"
+	expect debug_kasan_uaf_fails 125 --module none -- insmod "$warn/uaf_on_load.ko"
+	expect debug_kmemleak_fails 125 --module none -- insmod "$warn/leak_on_load.ko"
+	expect debug_lockdep_fails 125 --module none -- \
+		insmod "$warn/lock_inversion_on_load.ko"
+}
+
+# suites TIER...: every suite of ./suites marked with one of the TIERs,
+# one VM boot each, against each module it lists.
+suites() {
+	local suite tiers modules timeout cmd m t0 want
+	while read -r suite tiers modules timeout cmd; do
+		case "$suite" in ""|\#*) continue ;; esac
+		for want in "$@" none; do
+			case ",$tiers," in *",$want,"*) break ;; esac
+		done
+		[ "$want" != none ] || continue
+		[ "${#kernel[@]}" -eq 0 ] || timeout=$((timeout * debug_slowdown))
+		for m in ${modules//,/ }; do
+			echo "== $suite ($m${kernel[*]:+, debug kernel})"
+			t0=$SECONDS
+			# shellcheck disable=SC2086
+			run_suite "$suite" "$m" "$timeout" $cmd
+			echo "   ($((SECONDS - t0)) s)"
+		done
+	done < "$here/suites"
+}
+
+# The kernel the next runs boot: Debian's, or the debug kernel.
+std_kernel() {
+	kernel=() append=$std_append warn=$top/build/warn
+}
+debug_kernel() {
+	kernel=(--kernel "$DEBUG_KERNEL" --ko "$DEBUG_KO") append=''
+	warn=$top/build/debug-warn
+}
+
+all_logs=$logs
+if [ "$1" = check ]; then
+	style_gates
+	kernel_matrix
+	mkeif_tests
+	cli_tests
+	std_kernel
+	std_harness
+	suites std
+else
+	debug_kernel
+	debug_harness
+	suites debug
+fi
+
+echo "== done in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s; logs in ${all_logs#"$top"/}/"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

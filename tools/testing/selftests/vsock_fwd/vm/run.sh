@@ -21,6 +21,10 @@
 #                              (logs of a benchmark) to DIR
 #   --quiet                    do not print the console while it runs
 #   --interactive              a shell on the console instead of CMD
+#   --kernel DIR               boot DIR/bzImage (vm/debug/build-kernel.sh)
+#                              instead of Debian's kernel: 9p root without an
+#                              initramfs, modules from DIR/modroot
+#   --ko FILE                  our module, built for that kernel
 #   --icount                   guest time counts instructions (QEMU -icount,
 #                              one host thread, one vCPU): slower, but the
 #                              host's load no longer shows in what the guest
@@ -35,8 +39,8 @@ top=$(cd "$here/../../../../.." && pwd)
 build=$top/build
 
 module=ours timeout=600 mem=2048 smp='' append='' output='' keep='' quiet=0 interactive=0
-icount=0
-usage() { sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+icount=0 kdir='' ko=$top/vhost_vsock_fwd.ko
+usage() { sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--module) module=$2; shift 2 ;;
@@ -49,6 +53,8 @@ while [ $# -gt 0 ]; do
 	--quiet) quiet=1; shift ;;
 	--interactive) interactive=1; shift ;;
 	--icount) icount=1; shift ;;
+	--kernel) kdir=$(realpath "$2"); shift 2 ;;
+	--ko) ko=$(realpath "$2"); shift 2 ;;
 	--) shift; break ;;
 	*) usage ;;
 	esac
@@ -63,20 +69,29 @@ fi
 [ -n "$smp" ] || smp=$((icount ? 1 : 2))
 [ $# -gt 0 ] || [ $interactive = 1 ] || usage
 
-kver=$(cut -d' ' -f1 "$build/kver" 2>/dev/null || true)
-[ -n "$kver" ] || { echo "run.sh: no test kernel recorded; run 'make deps'" >&2; exit 2; }
-kernel=/boot/vmlinuz-$kver
-[ -r "$kernel" ] || { echo "run.sh: $kernel missing; run 'make deps'" >&2; exit 2; }
-if [ "$module" = ours ] && [ ! -f "$top/vhost_vsock_fwd.ko" ]; then
-	echo "run.sh: vhost_vsock_fwd.ko not built; run 'make'" >&2
+if [ "$module" = ours ] && [ ! -f "$ko" ]; then
+	echo "run.sh: $ko not built; run 'make'" >&2
 	exit 2
 fi
-
 mkdir -p "$build/vm"
-initrd=$build/vm/initramfs-$kver.cpio.gz
-if [ ! -f "$initrd" ] || [ "$here/initramfs-init" -nt "$initrd" ] ||
-   [ "$here/mkinitramfs.sh" -nt "$initrd" ]; then
-	"$here/mkinitramfs.sh" "$kver" "$initrd"
+if [ -n "$kdir" ]; then
+	kernel=$kdir/bzImage
+	[ -r "$kernel" ] || { echo "run.sh: $kernel missing" >&2; exit 2; }
+	boot_args=(-kernel "$kernel")
+	root="root=hostroot rootfstype=9p ro init=$here/init.sh"
+	root+=" rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose"
+else
+	kver=$(cut -d' ' -f1 "$build/kver" 2>/dev/null || true)
+	[ -n "$kver" ] || { echo "run.sh: no test kernel recorded; run 'make deps'" >&2; exit 2; }
+	kernel=/boot/vmlinuz-$kver
+	[ -r "$kernel" ] || { echo "run.sh: $kernel missing; run 'make deps'" >&2; exit 2; }
+	initrd=$build/vm/initramfs-$kver.cpio.gz
+	if [ ! -f "$initrd" ] || [ "$here/initramfs-init" -nt "$initrd" ] ||
+	   [ "$here/mkinitramfs.sh" -nt "$initrd" ]; then
+		"$here/mkinitramfs.sh" "$kver" "$initrd"
+	fi
+	boot_args=(-kernel "$kernel" -initrd "$initrd")
+	root="vsockfwd.init=$here/init.sh"
 fi
 
 out=$(mktemp -d "$build/vm/run.XXXXXX")
@@ -85,13 +100,15 @@ nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 {
 	printf 'TOP=%q\nMODULE=%q\nNONCE=%q\nINTERACTIVE=%q\n' \
 		"$top" "$module" "$nonce" "$interactive"
+	printf 'export VSOCKFWD_KO=%q\n' "$ko"
+	[ -z "$kdir" ] || printf 'export VSOCKFWD_MODROOT=%q\n' "$kdir/modroot"
 } > "$out/env"
 [ -z "$keep" ] || mkdir "$out/keep"
 printf '%q ' "$@" > "$out/cmd"
 echo >> "$out/cmd"
 
 cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
-cmdline+=" vsockfwd.init=$here/init.sh${append:+ $append}"
+cmdline+=" $root${append:+ $append}"
 
 if [ $icount = 1 ]; then
 	accel=(-machine q35 -accel "tcg,thread=single" -icount "shift=0,sleep=off")
@@ -101,7 +118,7 @@ fi
 qemu=(qemu-system-x86_64
 	"${accel[@]}" -cpu max -m "$mem" -smp "$smp"
 	-no-reboot -nodefaults -display none -monitor none
-	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+	"${boot_args[@]}" -append "$cmdline"
 	-fsdev "local,id=root,path=/,readonly=on,security_model=none,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=root,mount_tag=hostroot"
 	-fsdev "local,id=out,path=$out,security_model=none"
