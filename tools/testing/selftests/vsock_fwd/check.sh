@@ -8,6 +8,9 @@
 # run did not end with its success token counts as a failure of its own.
 #
 # Needs KSRC, KDIR and VHOST_SRC in the environment (the top Makefile).
+# Then the device, forward, netlink and netns suites once more on the newest
+# 7.x kernel, built from Debian's source.
+#
 # With DEBUG_KERNEL (vm/debug/build-kernel.sh's directory) and DEBUG_KO
 # (our module built for it), 'make check-debug': the suites only, on that
 # kernel, where vm/init.sh also fails a run on any kmemleak report.
@@ -182,17 +185,42 @@ expect_suite tap_plan_complete pass sh -c 'echo 1..2; echo ok 1 one; echo ok 2 t
 expect_suite tap_plan_short_fails fail sh -c 'echo 1..2; echo ok 1 one'
 fi
 
-# The suites, one VM boot each, against each module they list.
-while read -r suite modules timeout cmd; do
-	case "$suite" in ""|\#*) continue ;; esac
-	for m in ${modules//,/ }; do
-		echo "== $suite ($m)"
-		t0=$SECONDS
-		# shellcheck disable=SC2086
-		run_suite "$suite" "$m" "$timeout" $cmd
-		echo "   ($((SECONDS - t0)) s)"
-	done
-done < "$here/suites"
+# run_suites SUFFIX [SUITE...]: the suites of ./suites (those named, or
+# all), one VM boot each, against each module they list; SUFFIX tells the
+# kernel in their names.
+run_suites() {
+	local only=" ${*:2} " suite modules timeout cmd m t0
+	while read -r suite modules timeout cmd; do
+		case "$suite" in ""|\#*) continue ;; esac
+		[ "$only" = "  " ] || [[ "$only" == *" $suite "* ]] || continue
+		for m in ${modules//,/ }; do
+			echo "== $suite$1 ($m)"
+			t0=$SECONDS
+			# shellcheck disable=SC2086
+			run_suite "$suite$1" "$m" "$timeout" $cmd
+			echo "   ($((SECONDS - t0)) s)"
+		done
+	done < "$here/suites"
+}
+run_suites ""
+
+# The suites that show the module works on the newest 7.x kernel Debian
+# offers, booted from the matrix's tree of it (scripts/kernel-tree.sh
+# --boot: built once into the cache), with our module as kernels.sh built
+# it for that tree.
+if [ ${#kernel[@]} -eq 0 ]; then
+	echo "== linux 7.x"
+	t0=$SECONDS
+	if tree=$("$top/scripts/kernel-tree.sh" --boot 7 2> "$logs/linux-7.log"); then
+		ver=${tree##*/}
+		ver=${ver%-*}
+		echo "   (linux $ver ready in $((SECONDS - t0)) s)"
+		kernel=(--kernel "$tree" --ko "$top/build/kernels/$ver/vhost_vsock_fwd.ko")
+		run_suites "-$ver" device forward netlink netns
+	else
+		report FAIL "linux-7/build" "$logs/linux-7.log"
+	fi
+fi
 
 echo "== done in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s; logs in build/check/"
 echo "$pass passed, $fail failed, $skip skipped"
