@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -410,7 +411,11 @@ TEST_F(netns, netlink_sees_own_namespace)
 	EXPECT_NE(0, sh(got, sizeof(got), TOOL " show %llu 2>&1",
 			(unsigned long long)CID(1)));
 
-	/* A guest taking the CID later in b gets no rule of a's. */
+	/* A guest taking the CID later gets its own namespace's rule only. */
+	fg_close(self->g[0]);
+	self->g[0] = NULL;
+	GUEST(a, 0, CID(0));
+	EXPECT_EQ(2ULL, fwd_target(self->g[0]));
 	fg_close(self->g[1]);
 	self->g[1] = NULL;
 	GUEST(b, 1, CID(0));
@@ -529,18 +534,27 @@ TEST_F(netns, events_stay_in_namespace)
 static int become_userns_root(bool netns)
 {
 	char map[32];
+	int ret;
 
+	/*
+	 * Changing credentials makes the process undumpable, and its
+	 * /proc/self files root's: it could not write its own ID maps.
+	 */
 	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
+	    setresuid(NOBODY, NOBODY, NOBODY) || prctl(PR_SET_DUMPABLE, 1))
 		return -errno;
-	if (unshare(CLONE_NEWUSER | (netns ? CLONE_NEWNET : 0)))
-		return -errno;
+	if (unshare(CLONE_NEWUSER | (netns ? CLONE_NEWNET : 0))) {
+		ret = -errno;
+		fprintf(stderr, "# unshare: %s\n", strerror(-ret));
+		return ret;
+	}
 	snprintf(map, sizeof(map), "0 %d 1", NOBODY);
-	if (write_file("/proc/self/setgroups", "deny") ||
-	    write_file("/proc/self/uid_map", map) ||
-	    write_file("/proc/self/gid_map", map))
-		return -EPERM;
-	return 0;
+	ret = write_file("/proc/self/setgroups", "deny") ?:
+	      write_file("/proc/self/uid_map", map) ?:
+	      write_file("/proc/self/gid_map", map);
+	if (ret)
+		fprintf(stderr, "# id maps: %s\n", strerror(-ret));
+	return ret;
 }
 
 /*
