@@ -15,7 +15,8 @@
 #   make qemu        QEMU 10.0 with the parent-cid series (tools/qemu), built
 #                    once into the cache; build/qemu links to it
 #   make qemu-stock  the same QEMU without the series (build/qemu-stock)
-#   make check       deps, build, style checks, the VM test suites
+#   make check       deps, build, style checks, the VM test suites, some of
+#                    them again on the newest 7.x kernel, built from source
 #   make check-nitro the nitro suite, with the machine's vhost-user path too
 #   make check-install the install suite with DKMS from the tree as well
 #   make check-debug the VM test suites on a debug kernel (KASAN, lockdep,

@@ -26,9 +26,10 @@ ksrc=$(cd "$1" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
 spec=Documentation/netlink/specs/vsock_fwd.yaml
 gen=$ksrc/tools/net/ynl/ynl-gen-c.py
-schema=$ksrc/Documentation/netlink/genetlink-c.yaml
+# genetlink-legacy, not genetlink-c: only its schema has uns-admin-perm.
+schema=$ksrc/Documentation/netlink/genetlink-legacy.yaml
 if [ ! -f "$gen" ] || [ ! -f "$schema" ]; then
-	echo "ynl-regen: no ynl-gen-c.py or genetlink-c.yaml in $ksrc" >&2
+	echo "ynl-regen: no ynl-gen-c.py or genetlink-legacy.yaml in $ksrc" >&2
 	exit 2
 fi
 

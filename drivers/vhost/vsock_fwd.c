@@ -77,10 +77,11 @@ enum {
  *	while they fill its TX ring, so it cannot make us queue without bound.
  * @running: VHOST_VSOCK_SET_RUNNING is in effect
  * @seqpacket_allow: the guest negotiated VIRTIO_VSOCK_F_SEQPACKET
- * @opener_admin: the device was opened with CAP_NET_ADMIN: a rule may give
- *	it a guest target
- * @net: network namespace of the opener, where its CID lives; NULL on
- *	kernels whose vsock has no namespaces
+ * @opener_admin: the device was opened with CAP_NET_ADMIN in @net: a rule
+ *	may give it a guest target
+ * @net: network namespace of the opener, where its CID lives and whose
+ *	rules apply to it; the initial one on kernels whose vsock has no
+ *	namespaces
  * @users: the open file, and each packet charged to the budget of its pair
  *	with its guest parent
  * @owner: thread group that called VHOST_SET_OWNER, NULL before
@@ -141,13 +142,20 @@ static struct vhost_vsock *vhost_vsock_get(u32 guest_cid, struct net *net)
 }
 
 /*
- * The control planes and their rules belong to the initial network
- * namespace: they see the devices that share its CIDs (7.0's global mode),
- * and find them by CID as a socket there would.
+ * The device of @guest_cid that belongs to @net. Forwards and the control
+ * plane of a namespace reach the devices of that namespace only, whatever
+ * its mode. Same context as vhost_vsock_get().
  */
-static bool vsock_fwd_ctl_sees(struct vhost_vsock *vsock)
+static struct vhost_vsock *vsock_fwd_get_own(u32 guest_cid, struct net *net)
 {
-	return vsock_net_check_mode(&init_net, vsock->net);
+	struct vhost_vsock *vsock;
+
+	hash_for_each_possible_rcu(vsock_fwd_table, vsock, hash, guest_cid,
+				   lockdep_is_held(&vsock_fwd_mutex)) {
+		if (vsock->fwd.guest_cid == guest_cid && net_eq(vsock->net, net))
+			return vsock;
+	}
+	return NULL;
 }
 
 static struct vhost_vsock *vsock_fwd_of(struct vsock_fwd_node *node)
@@ -159,11 +167,10 @@ static struct vhost_vsock *vsock_fwd_of(struct vsock_fwd_node *node)
 struct vsock_fwd_node *vsock_fwd_node_lookup(struct vsock_fwd_node *from,
 					     u32 guest_cid)
 {
-	struct net *net = vsock_fwd_of(from)->net;
-	struct vhost_vsock *vsock = vhost_vsock_get(guest_cid, net);
+	struct vhost_vsock *vsock;
 
-	/* Forwards never cross namespaces, global mode or not. */
-	return vsock && net_eq(vsock->net, net) ? &vsock->fwd : NULL;
+	vsock = vsock_fwd_get_own(guest_cid, vsock_fwd_of(from)->net);
+	return vsock ? &vsock->fwd : NULL;
 }
 
 bool vsock_fwd_node_running(struct vsock_fwd_node *node)
@@ -171,22 +178,29 @@ bool vsock_fwd_node_running(struct vsock_fwd_node *node)
 	return READ_ONCE(vsock_fwd_of(node)->running);
 }
 
-/* Call @fn on every device that has a CID; under vsock_fwd_mutex. */
-void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
+/*
+ * Call @fn on every device that has a CID in the namespace of @from, the
+ * only ones a forward of @from can involve; under vsock_fwd_mutex.
+ */
+void vsock_fwd_node_walk(struct vsock_fwd_node *from,
+			 void (*fn)(struct vsock_fwd_node *node, void *arg),
 			 void *arg)
 {
+	struct net *net = vsock_fwd_of(from)->net;
 	struct vhost_vsock *vsock;
 	int bkt;
 
 	lockdep_assert_held(&vsock_fwd_mutex);
-	hash_for_each(vsock_fwd_table, bkt, vsock, hash)
-		fn(&vsock->fwd, arg);
+	hash_for_each(vsock_fwd_table, bkt, vsock, hash) {
+		if (net_eq(vsock->net, net))
+			fn(&vsock->fwd, arg);
+	}
 }
 
 static void vhost_vsock_free(struct vhost_vsock *vsock)
 {
 	vsock_fwd_node_free(&vsock->fwd);
-	vsock_fwd_put_net(vsock->net);
+	put_net(vsock->net);
 	kvfree(vsock);
 }
 
@@ -990,11 +1004,11 @@ static void vsock_fwd_notify_dev(struct vhost_vsock *vsock, u8 cmd, u32 cid)
 	struct vsock_fwd_dev_info info = { .guest_cid = cid };
 
 	lockdep_assert_held(&vsock_fwd_mutex);
-	if (!vsock_fwd_ctl_sees(vsock) || !vsock_fwd_notify_wanted())
+	if (!vsock_fwd_notify_wanted(vsock->net))
 		return;
 	if (cmd != VSOCK_FWD_CMD_DEV_DEL)
 		vsock_fwd_fill_info(vsock, &info);
-	vsock_fwd_notify(cmd, &info);
+	vsock_fwd_notify(vsock->net, cmd, &info);
 }
 
 /* For the policy: the forward or the parent flags changed. */
@@ -1060,8 +1074,7 @@ static int vhost_vsock_set_cid(struct vhost_vsock *vsock, u64 guest_cid)
 	 * A rule for the CID applies, or the device does not get the CID:
 	 * the administrator's rule is never silently left out.
 	 */
-	has_rule = vsock_fwd_ctl_sees(vsock) &&
-		   vsock_fwd_rule_lookup(guest_cid, &rule);
+	has_rule = vsock_fwd_rule_lookup(vsock->net, guest_cid, &rule);
 	if (has_rule) {
 		ret = vsock_fwd_rule_allowed(vsock, &rule);
 		if (ret)
@@ -1122,7 +1135,7 @@ static int vsock_fwd_ioctl_set_forward(struct vhost_vsock *vsock,
 	 * capability counts: a guest target creates reachability between
 	 * guests, and an administrator's rule outranks an unprivileged VMM.
 	 */
-	admin = capable(CAP_NET_ADMIN);
+	admin = ns_capable(vsock->net->user_ns, CAP_NET_ADMIN);
 	if (fwd.target_cid && fwd.target_cid != VMADDR_CID_HOST && !admin)
 		return -EPERM;
 
@@ -1148,7 +1161,7 @@ static int vsock_fwd_ioctl_set_parent(struct vhost_vsock *vsock,
 		return -EINVAL;
 	/* Consent to be reached by other guests; withdrawing it is free. */
 	if ((parent.flags & VHOST_VSOCK_PARENT_F_ACCEPT) &&
-	    !capable(CAP_NET_ADMIN))
+	    !ns_capable(vsock->net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
 
 	mutex_lock(&vsock_fwd_mutex);
@@ -1302,9 +1315,9 @@ static int vhost_vsock_dev_open(struct inode *inode, struct file *file)
 	}
 
 	atomic_set(&vsock->queued_replies, 0);
-	vsock->net = vsock_fwd_get_net();
+	vsock->net = get_net(vsock_fwd_opener_net());
 	refcount_set(&vsock->users, 1);
-	vsock->opener_admin = file_ns_capable(file, &init_user_ns,
+	vsock->opener_admin = file_ns_capable(file, vsock->net->user_ns,
 					      CAP_NET_ADMIN);
 
 	vqs[VSOCK_VQ_TX] = &vsock->vqs[VSOCK_VQ_TX];
@@ -1415,6 +1428,7 @@ static struct miscdevice vhost_vsock_misc = {
 
 /**
  * vsock_fwd_apply_rule() - give a guest's device the forward of a rule
+ * @net: the namespace of the rule
  * @guest_cid: the guest
  * @fwd: the rule's forward, already checked; NULL when the rule is deleted,
  *	which turns the forward off if it came from a rule
@@ -1422,7 +1436,8 @@ static struct miscdevice vhost_vsock_misc = {
  * Return: 0, -ENODEV if no device has @guest_cid, or an error of
  * VHOST_VSOCK_SET_FORWARD.
  */
-int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
+int vsock_fwd_apply_rule(struct net *net, u32 guest_cid,
+			 const struct vhost_vsock_forward *fwd)
 {
 	static const struct vhost_vsock_forward off;
 	struct vhost_vsock *vsock;
@@ -1435,7 +1450,7 @@ int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
 	}
 
 	mutex_lock(&vsock_fwd_mutex);
-	vsock = vhost_vsock_get(guest_cid, &init_net);
+	vsock = vsock_fwd_get_own(guest_cid, net);
 	if (!vsock)
 		ret = -ENODEV;
 	else if (fwd)
@@ -1451,18 +1466,19 @@ int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd)
 
 /**
  * vsock_fwd_set_parent() - VHOST_VSOCK_SET_PARENT on the device of a guest
+ * @net: the namespace of the device
  * @guest_cid: the guest
  * @flags: VHOST_VSOCK_PARENT_F_*, already checked, as is the capability
  *
  * Return: 0, or -ENODEV if no device has @guest_cid.
  */
-int vsock_fwd_set_parent(u32 guest_cid, u32 flags)
+int vsock_fwd_set_parent(struct net *net, u32 guest_cid, u32 flags)
 {
 	struct vhost_vsock *vsock;
 	int ret;
 
 	mutex_lock(&vsock_fwd_mutex);
-	vsock = vhost_vsock_get(guest_cid, &init_net);
+	vsock = vsock_fwd_get_own(guest_cid, net);
 	ret = vsock ? vsock_fwd_set_parent_flags(&vsock->fwd, flags) : -ENODEV;
 	mutex_unlock(&vsock_fwd_mutex);
 	return ret;
@@ -1484,18 +1500,20 @@ static void vsock_fwd_fill_info(struct vhost_vsock *vsock,
 
 /**
  * vsock_fwd_get_dev_info() - describe the device of a guest
+ * @net: the namespace of the device
  * @guest_cid: the guest
  * @info: filled in on success
  *
  * Return: 0, or -ENODEV if no device has @guest_cid.
  */
-int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info)
+int vsock_fwd_get_dev_info(struct net *net, u32 guest_cid,
+			   struct vsock_fwd_dev_info *info)
 {
 	struct vhost_vsock *vsock;
 	int ret = -ENODEV;
 
 	mutex_lock(&vsock_fwd_mutex);
-	vsock = vhost_vsock_get(guest_cid, &init_net);
+	vsock = vsock_fwd_get_own(guest_cid, net);
 	if (vsock) {
 		vsock_fwd_fill_info(vsock, info);
 		ret = 0;
@@ -1505,12 +1523,14 @@ int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info)
 }
 
 /**
- * vsock_fwd_walk_devs() - describe every device that has a guest CID
+ * vsock_fwd_walk_devs() - describe every device that has a guest CID in a
+ *	namespace
+ * @net: the namespace
  * @walk: its @fn is called for each device
  *
  * Return: 0, -ENOMEM, or the non-zero value @walk->fn stopped with.
  */
-int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk)
+int vsock_fwd_walk_devs(struct net *net, struct vsock_fwd_dev_walk *walk)
 {
 	struct vsock_fwd_dev_info *info;
 	struct vhost_vsock *vsock;
@@ -1522,7 +1542,7 @@ int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk)
 
 	mutex_lock(&vsock_fwd_mutex);
 	hash_for_each(vsock_fwd_table, bkt, vsock, hash) {
-		if (!vsock_fwd_ctl_sees(vsock))
+		if (!net_eq(vsock->net, net))
 			continue;
 		vsock_fwd_fill_info(vsock, info);
 		ret = walk->fn(walk, info);

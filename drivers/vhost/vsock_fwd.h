@@ -4,9 +4,10 @@
  *
  * The ioctls of drivers/vhost/vsock_fwd.c configure the device they are
  * issued on. A control plane that knows guests by CID only (the vsock_fwd
- * generic netlink family) uses the functions below instead. They take the
- * device table mutex themselves and must not be called with it held; they
- * do not check capabilities, the caller does.
+ * generic netlink family) uses the functions below instead, each in one
+ * network namespace: it sees and changes the devices of that namespace
+ * only. They take the device table mutex themselves and must not be called
+ * with it held; they do not check capabilities, the caller does.
  */
 #ifndef _DRIVERS_VHOST_VSOCK_FWD_H
 #define _DRIVERS_VHOST_VSOCK_FWD_H
@@ -14,6 +15,8 @@
 #include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/vhost_fwd.h>
+
+struct net;
 
 /**
  * enum vsock_fwd_stat - what the per-device counters count
@@ -82,9 +85,11 @@ struct vsock_fwd_dev_walk {
 		  const struct vsock_fwd_dev_info *info);
 };
 
-int vsock_fwd_apply_rule(u32 guest_cid, const struct vhost_vsock_forward *fwd);
-int vsock_fwd_set_parent(u32 guest_cid, u32 flags);
-int vsock_fwd_get_dev_info(u32 guest_cid, struct vsock_fwd_dev_info *info);
-int vsock_fwd_walk_devs(struct vsock_fwd_dev_walk *walk);
+int vsock_fwd_apply_rule(struct net *net, u32 guest_cid,
+			 const struct vhost_vsock_forward *fwd);
+int vsock_fwd_set_parent(struct net *net, u32 guest_cid, u32 flags);
+int vsock_fwd_get_dev_info(struct net *net, u32 guest_cid,
+			   struct vsock_fwd_dev_info *info);
+int vsock_fwd_walk_devs(struct net *net, struct vsock_fwd_dev_walk *walk);
 
 #endif /* _DRIVERS_VHOST_VSOCK_FWD_H */

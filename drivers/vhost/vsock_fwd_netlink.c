@@ -10,8 +10,16 @@
  * vanishing and forwards changing on the "events" multicast group.
  *
  * Changing rules needs CAP_NET_ADMIN (GENL_ADMIN_PERM); reading and
- * listening do not. vsock is not network-namespace aware, so neither is the
- * family: it lives in the initial network namespace only.
+ * listening do not.
+ *
+ * From 7.0 vsock has network namespaces, and each has a control plane of
+ * its own: the rules of a namespace apply to the devices opened in it, its
+ * commands see and change those devices only, its events go to its own
+ * listeners, and CAP_NET_ADMIN is checked in the user namespace that owns
+ * it (GENL_UNS_ADMIN_PERM). So the owner of an unprivileged user namespace
+ * configures the guests of its network namespaces, which can reach
+ * nothing outside them through a forward. Before 7.0 every device belongs
+ * to the initial namespace, and the family lives there only.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -26,7 +34,9 @@
 #include <linux/vhost_fwd.h>
 #include <linux/xarray.h>
 #include <net/genetlink.h>
+#include <net/net_namespace.h>
 #include <net/netlink.h>
+#include <net/netns/generic.h>
 
 #include "compat/compat.h"
 #include "vsock_fwd.h"
@@ -48,25 +58,38 @@ struct vsock_fwd_rule {
 	struct vhost_vsock_forward fwd;
 };
 
-/*
- * Rules by guest CID. Changes hold vsock_fwd_rules_mutex, and so do the
- * rule get and dump. vsock_fwd_rule_lookup() reads under rcu_read_lock()
- * only, because the device calls it with its own locks held while the rule
- * commands call into the device with vsock_fwd_rules_mutex held. A replaced
- * or deleted rule is freed after a grace period.
+/**
+ * struct vsock_fwd_net - the rules of one network namespace
+ * @rules: rules by guest CID. Changes hold @mutex, and so does the rule
+ *	dump. vsock_fwd_rule_lookup() reads under rcu_read_lock() only,
+ *	because the device calls it with its own locks held while the rule
+ *	commands call into the device with @mutex held. A replaced or deleted
+ *	rule is freed after a grace period.
+ * @mutex: serializes changes of @rules
+ * @nr_rules: entries in @rules
  */
-static DEFINE_XARRAY(vsock_fwd_rules);
-static DEFINE_MUTEX(vsock_fwd_rules_mutex);
-/* Number of entries in vsock_fwd_rules; under vsock_fwd_rules_mutex. */
-static unsigned int vsock_fwd_nr_rules;
+struct vsock_fwd_net {
+	struct xarray rules;
+	/* Protects what the rule commands change. */
+	struct mutex mutex;
+	/* Under @mutex. */
+	unsigned int nr_rules;
+};
+
+static unsigned int vsock_fwd_net_id __read_mostly;
+
+static struct vsock_fwd_net *vsock_fwd_net(struct net *net)
+{
+	return net_generic(net, vsock_fwd_net_id);
+}
 
 /*
  * The policies, the ops table and the multicast groups, generated from
  * Documentation/netlink/specs/vsock_fwd.yaml (scripts/ynl-regen.sh). Part
- * of this file rather than an object of its own: a genetlink-c family's
- * group table is static in the generated source, and the family that
- * registers it is here (the generator writes one only for "genetlink"
- * families, with netnsok, and this family lives in init_net only).
+ * of this file rather than an object of its own: a genetlink-legacy
+ * family's group table is static in the generated source, and the family
+ * that registers it is here (the generator writes one only for "genetlink"
+ * families, which name their attributes differently from this uapi).
  */
 #include "vsock_fwd_nl_gen.c"
 
@@ -74,6 +97,7 @@ static struct genl_family vsock_fwd_family;
 
 /**
  * vsock_fwd_rule_lookup() - the rule for a guest CID
+ * @net: the namespace of the device
  * @cid: guest CID
  * @fwd: the rule's forward, when there is one
  *
@@ -83,13 +107,14 @@ static struct genl_family vsock_fwd_family;
  * Context: any; takes no lock.
  * Return: whether there is a rule for @cid.
  */
-bool vsock_fwd_rule_lookup(u32 cid, struct vhost_vsock_forward *fwd)
+bool vsock_fwd_rule_lookup(struct net *net, u32 cid,
+			   struct vhost_vsock_forward *fwd)
 {
 	struct vsock_fwd_rule *rule;
 	bool found = false;
 
 	rcu_read_lock();
-	rule = xa_load(&vsock_fwd_rules, cid);
+	rule = xa_load(&vsock_fwd_net(net)->rules, cid);
 	if (rule) {
 		*fwd = rule->fwd;
 		found = true;
@@ -192,19 +217,22 @@ cancel_msg:
 
 /**
  * vsock_fwd_notify_wanted() - whether anyone listens to the events group
+ *	in a namespace
+ * @net: the namespace
  *
  * Lets the device skip building a snapshot nobody will read.
  *
- * Return: true when the events group has listeners.
+ * Return: true when the events group has listeners in @net.
  */
-bool vsock_fwd_notify_wanted(void)
+bool vsock_fwd_notify_wanted(struct net *net)
 {
-	return genl_has_listeners(&vsock_fwd_family, &init_net,
+	return genl_has_listeners(&vsock_fwd_family, net,
 				  VSOCK_FWD_NLGRP_EVENTS);
 }
 
 /**
  * vsock_fwd_notify() - announce a device event on the events group
+ * @net: the namespace of the device, whose listeners only hear of it
  * @cmd: %VSOCK_FWD_CMD_DEV_NEW, %VSOCK_FWD_CMD_DEV_DEL or
  *	%VSOCK_FWD_CMD_FWD_CHANGE
  * @info: the device
@@ -214,11 +242,12 @@ bool vsock_fwd_notify_wanted(void)
  *
  * Context: process context, may sleep.
  */
-void vsock_fwd_notify(u8 cmd, const struct vsock_fwd_dev_info *info)
+void vsock_fwd_notify(struct net *net, u8 cmd,
+		      const struct vsock_fwd_dev_info *info)
 {
 	struct sk_buff *skb;
 
-	if (!vsock_fwd_notify_wanted())
+	if (!vsock_fwd_notify_wanted(net))
 		return;
 
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -228,8 +257,8 @@ void vsock_fwd_notify(u8 cmd, const struct vsock_fwd_dev_info *info)
 		nlmsg_free(skb);
 		return;
 	}
-	genlmsg_multicast(&vsock_fwd_family, skb, 0, VSOCK_FWD_NLGRP_EVENTS,
-			  GFP_KERNEL);
+	genlmsg_multicast_netns(&vsock_fwd_family, net, skb, 0,
+				VSOCK_FWD_NLGRP_EVENTS, GFP_KERNEL);
 }
 
 int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -243,7 +272,7 @@ int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
 
-	err = vsock_fwd_get_dev_info(cid, &dev);
+	err = vsock_fwd_get_dev_info(genl_info_net(info), cid, &dev);
 	if (err) {
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
 					info->attrs[VSOCK_FWD_A_CID],
@@ -269,8 +298,9 @@ int vsock_fwd_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
  * @nr: number of entries in @cids
  * @pos: the next entry to dump
  *
- * The devices are dumped in CID order from that snapshot; a device that is
- * gone by the time its turn comes is skipped.
+ * The devices of the dumping socket's namespace are dumped in CID order
+ * from that snapshot; a device that is gone by the time its turn comes is
+ * skipped.
  */
 struct vsock_fwd_dev_dump {
 	u32 *cids;
@@ -325,11 +355,12 @@ int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
 	struct vsock_fwd_cid_list list = {
 		.walk.fn = vsock_fwd_count_dev,
 	};
+	struct net *net = sock_net(cb->skb->sk);
 	int err;
 
 	NL_ASSERT_CTX_FITS(struct vsock_fwd_dev_dump);
 
-	err = vsock_fwd_walk_devs(&list.walk);
+	err = vsock_fwd_walk_devs(net, &list.walk);
 	if (err)
 		return err;
 	if (!list.size)
@@ -338,7 +369,7 @@ int vsock_fwd_nl_dev_get_start(struct netlink_callback *cb)
 	if (!list.cids)
 		return -ENOMEM;
 	list.walk.fn = vsock_fwd_list_dev;
-	err = vsock_fwd_walk_devs(&list.walk);
+	err = vsock_fwd_walk_devs(net, &list.walk);
 	if (err < 0) {
 		kvfree(list.cids);
 		return err;
@@ -366,7 +397,8 @@ int vsock_fwd_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	int err = 0;
 
 	for (; dump->pos < dump->nr; dump->pos++) {
-		if (vsock_fwd_get_dev_info(dump->cids[dump->pos], &dev))
+		if (vsock_fwd_get_dev_info(sock_net(skb->sk),
+					   dump->cids[dump->pos], &dev))
 			continue;
 		err = vsock_fwd_fill_dev(skb, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
@@ -411,7 +443,7 @@ int vsock_fwd_nl_rule_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
 
-	if (!vsock_fwd_rule_lookup(cid, &fwd)) {
+	if (!vsock_fwd_rule_lookup(genl_info_net(info), cid, &fwd)) {
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
 					info->attrs[VSOCK_FWD_A_CID],
 					"no rule for guest CID %u", cid);
@@ -433,12 +465,13 @@ int vsock_fwd_nl_rule_get_doit(struct sk_buff *skb, struct genl_info *info)
 /* cb->args[0]: the lowest guest CID not dumped yet. */
 int vsock_fwd_nl_rule_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct vsock_fwd_net *vn = vsock_fwd_net(sock_net(skb->sk));
 	struct vsock_fwd_rule *rule;
 	unsigned long cid;
 	int err = 0;
 
-	mutex_lock(&vsock_fwd_rules_mutex);
-	xa_for_each_start(&vsock_fwd_rules, cid, rule, cb->args[0]) {
+	mutex_lock(&vn->mutex);
+	xa_for_each_start(&vn->rules, cid, rule, cb->args[0]) {
 		err = vsock_fwd_fill_rule(skb, NETLINK_CB(cb->skb).portid,
 					  cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					  cid, &rule->fwd);
@@ -446,7 +479,7 @@ int vsock_fwd_nl_rule_get_dumpit(struct sk_buff *skb, struct netlink_callback *c
 			break;
 		cb->args[0] = cid + 1;
 	}
-	mutex_unlock(&vsock_fwd_rules_mutex);
+	mutex_unlock(&vn->mutex);
 
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
@@ -455,6 +488,7 @@ int vsock_fwd_nl_rule_get_dumpit(struct sk_buff *skb, struct netlink_callback *c
 
 int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct vsock_fwd_net *vn = vsock_fwd_net(genl_info_net(info));
 	struct vsock_fwd_rule *rule, *old;
 	struct nlattr **attrs = info->attrs;
 	u32 cid;
@@ -465,7 +499,7 @@ int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	cid = nla_get_u32(attrs[VSOCK_FWD_A_CID]);
 
-	rule = kzalloc(sizeof(*rule), GFP_KERNEL);
+	rule = kzalloc(sizeof(*rule), GFP_KERNEL_ACCOUNT);
 	if (!rule)
 		return -ENOMEM;
 	rule->fwd.target_cid = nla_get_u32(attrs[VSOCK_FWD_A_TARGET_CID]);
@@ -490,21 +524,21 @@ int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb, struct genl_info *info)
 		goto free_rule;
 	}
 
-	mutex_lock(&vsock_fwd_rules_mutex);
-	old = xa_load(&vsock_fwd_rules, cid);
-	if (!old && vsock_fwd_nr_rules >= VSOCK_FWD_MAX_RULES) {
+	mutex_lock(&vn->mutex);
+	old = xa_load(&vn->rules, cid);
+	if (!old && vn->nr_rules >= VSOCK_FWD_MAX_RULES) {
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "too many rules (%u); delete unused ones",
-				   vsock_fwd_nr_rules);
+				   vn->nr_rules);
 		err = -ENOSPC;
 		goto unlock_rules;
 	}
 	/* Stored first, so that a device taking the CID now finds it. */
-	err = xa_err(xa_store(&vsock_fwd_rules, cid, rule, GFP_KERNEL));
+	err = xa_err(xa_store(&vn->rules, cid, rule, GFP_KERNEL_ACCOUNT));
 	if (err)
 		goto unlock_rules;
 
-	err = vsock_fwd_apply_rule(cid, &rule->fwd);
+	err = vsock_fwd_apply_rule(genl_info_net(info), cid, &rule->fwd);
 	if (err == -EPERM) {
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "guest CID %u: device opened without CAP_NET_ADMIN, no guest target",
@@ -521,22 +555,22 @@ int vsock_fwd_nl_rule_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (old)
 		kfree_rcu(old, rcu);
 	else
-		vsock_fwd_nr_rules++;
-	mutex_unlock(&vsock_fwd_rules_mutex);
+		vn->nr_rules++;
+	mutex_unlock(&vn->mutex);
 	return 0;
 
 restore_old_rule:
 	if (old)
-		xa_store(&vsock_fwd_rules, cid, old, GFP_KERNEL);
+		xa_store(&vn->rules, cid, old, GFP_KERNEL);
 	else
-		xa_erase(&vsock_fwd_rules, cid);
-	mutex_unlock(&vsock_fwd_rules_mutex);
+		xa_erase(&vn->rules, cid);
+	mutex_unlock(&vn->mutex);
 	/* A device taking the CID may have read it meanwhile. */
 	kfree_rcu(rule, rcu);
 	return err;
 
 unlock_rules:
-	mutex_unlock(&vsock_fwd_rules_mutex);
+	mutex_unlock(&vn->mutex);
 free_rule:
 	kfree(rule);
 	return err;
@@ -544,6 +578,7 @@ free_rule:
 
 int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct vsock_fwd_net *vn = vsock_fwd_net(genl_info_net(info));
 	struct vsock_fwd_rule *rule;
 	u32 cid;
 	int err;
@@ -552,10 +587,10 @@ int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
 
-	mutex_lock(&vsock_fwd_rules_mutex);
-	rule = xa_load(&vsock_fwd_rules, cid);
+	mutex_lock(&vn->mutex);
+	rule = xa_load(&vn->rules, cid);
 	if (!rule) {
-		mutex_unlock(&vsock_fwd_rules_mutex);
+		mutex_unlock(&vn->mutex);
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack,
 					info->attrs[VSOCK_FWD_A_CID],
 					"no rule for guest CID %u", cid);
@@ -566,16 +601,16 @@ int vsock_fwd_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 	 * and if the device keeps its forward (no memory to turn it off),
 	 * the rule goes back into its slot without allocating.
 	 */
-	xa_cmpxchg(&vsock_fwd_rules, cid, rule, XA_ZERO_ENTRY, GFP_KERNEL);
-	err = vsock_fwd_apply_rule(cid, NULL);
+	xa_cmpxchg(&vn->rules, cid, rule, XA_ZERO_ENTRY, GFP_KERNEL);
+	err = vsock_fwd_apply_rule(genl_info_net(info), cid, NULL);
 	if (err && err != -ENODEV) {
-		xa_store(&vsock_fwd_rules, cid, rule, GFP_KERNEL);
-		mutex_unlock(&vsock_fwd_rules_mutex);
+		xa_store(&vn->rules, cid, rule, GFP_KERNEL);
+		mutex_unlock(&vn->mutex);
 		return err;
 	}
-	xa_erase(&vsock_fwd_rules, cid);
-	vsock_fwd_nr_rules--;
-	mutex_unlock(&vsock_fwd_rules_mutex);
+	xa_erase(&vn->rules, cid);
+	vn->nr_rules--;
+	mutex_unlock(&vn->mutex);
 	kfree_rcu(rule, rcu);
 	return 0;
 }
@@ -594,7 +629,8 @@ int vsock_fwd_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	cid = nla_get_u32(info->attrs[VSOCK_FWD_A_CID]);
 
-	err = vsock_fwd_set_parent(cid, nla_get_u32(info->attrs[VSOCK_FWD_A_PARENT_FLAGS]));
+	err = vsock_fwd_set_parent(genl_info_net(info), cid,
+				   nla_get_u32(info->attrs[VSOCK_FWD_A_PARENT_FLAGS]));
 	if (err == -ENODEV)
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack, info->attrs[VSOCK_FWD_A_CID],
 					"no device with guest CID %u", cid);
@@ -602,18 +638,50 @@ int vsock_fwd_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * Rule commands are serialized by vsock_fwd_rules_mutex and device reads
+ * Rule commands are serialized by their namespace's mutex and device reads
  * by the device's own lock, so the family needs no genl_mutex.
  */
 static struct genl_family vsock_fwd_family __ro_after_init = {
 	.name		= VSOCK_FWD_GENL_NAME,
 	.version	= VSOCK_FWD_GENL_VERSION,
 	.module		= THIS_MODULE,
+	.netnsok	= VSOCK_FWD_NETNS,
 	.parallel_ops	= true,
 	.split_ops	= vsock_fwd_nl_ops,
 	.n_split_ops	= ARRAY_SIZE(vsock_fwd_nl_ops),
 	.mcgrps		= vsock_fwd_nl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(vsock_fwd_nl_mcgrps),
+};
+
+static int __net_init vsock_fwd_net_init(struct net *net)
+{
+	struct vsock_fwd_net *vn = vsock_fwd_net(net);
+
+	xa_init(&vn->rules);
+	mutex_init(&vn->mutex);
+	return 0;
+}
+
+/*
+ * The namespace is gone: no command runs in it, and no device is left in
+ * it to look its rules up (each holds its namespace).
+ */
+static void __net_exit vsock_fwd_net_exit(struct net *net)
+{
+	struct vsock_fwd_net *vn = vsock_fwd_net(net);
+	struct vsock_fwd_rule *rule;
+	unsigned long cid;
+
+	xa_for_each(&vn->rules, cid, rule)
+		kfree(rule);
+	xa_destroy(&vn->rules);
+}
+
+static struct pernet_operations vsock_fwd_net_ops = {
+	.init	= vsock_fwd_net_init,
+	.exit	= vsock_fwd_net_exit,
+	.id	= &vsock_fwd_net_id,
+	.size	= sizeof(struct vsock_fwd_net),
 };
 
 /**
@@ -628,10 +696,15 @@ int __init vsock_fwd_netlink_init(void)
 {
 	int err;
 
-	err = genl_register_family(&vsock_fwd_family);
+	err = register_pernet_subsys(&vsock_fwd_net_ops);
 	if (err)
+		return err;
+	err = genl_register_family(&vsock_fwd_family);
+	if (err) {
 		pr_err("cannot register generic netlink family %s: %d\n",
 		       VSOCK_FWD_GENL_NAME, err);
+		unregister_pernet_subsys(&vsock_fwd_net_ops);
+	}
 	return err;
 }
 
@@ -642,13 +715,7 @@ int __init vsock_fwd_netlink_init(void)
  */
 void vsock_fwd_netlink_exit(void)
 {
-	struct vsock_fwd_rule *rule;
-	unsigned long cid;
-
 	genl_unregister_family(&vsock_fwd_family);
-
 	/* No command runs any more and no device looks rules up. */
-	xa_for_each(&vsock_fwd_rules, cid, rule)
-		kfree(rule);
-	xa_destroy(&vsock_fwd_rules);
+	unregister_pernet_subsys(&vsock_fwd_net_ops);
 }

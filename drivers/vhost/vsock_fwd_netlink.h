@@ -10,12 +10,15 @@
 #include <linux/types.h>
 #include <linux/vhost_fwd.h>
 
+struct net;
 struct vsock_fwd_dev_info;
 
 int vsock_fwd_netlink_init(void);
 void vsock_fwd_netlink_exit(void);
-bool vsock_fwd_rule_lookup(u32 cid, struct vhost_vsock_forward *fwd);
-bool vsock_fwd_notify_wanted(void);
-void vsock_fwd_notify(u8 cmd, const struct vsock_fwd_dev_info *info);
+bool vsock_fwd_rule_lookup(struct net *net, u32 cid,
+			   struct vhost_vsock_forward *fwd);
+bool vsock_fwd_notify_wanted(struct net *net);
+void vsock_fwd_notify(struct net *net, u8 cmd,
+		      const struct vsock_fwd_dev_info *info);
 
 #endif /* _VHOST_VSOCK_FWD_NETLINK_H */

@@ -100,21 +100,21 @@ const struct genl_split_ops vsock_fwd_nl_ops[7] = {
 		.doit		= vsock_fwd_nl_rule_set_doit,
 		.policy		= vsock_fwd_rule_set_nl_policy,
 		.maxattr	= VSOCK_FWD_A_FLAGS,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd		= VSOCK_FWD_CMD_RULE_DEL,
 		.doit		= vsock_fwd_nl_rule_del_doit,
 		.policy		= vsock_fwd_rule_del_nl_policy,
 		.maxattr	= VSOCK_FWD_A_CID,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd		= VSOCK_FWD_CMD_DEV_SET,
 		.doit		= vsock_fwd_nl_dev_set_doit,
 		.policy		= vsock_fwd_dev_set_nl_policy,
 		.maxattr	= VSOCK_FWD_A_PARENT_FLAGS,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 };
 

@@ -771,7 +771,7 @@ static void vsock_fwd_reset_children(struct vsock_fwd_node *parent,
 		.rst_parent = rst_parent,
 	};
 
-	vsock_fwd_node_walk(vsock_fwd_reset_child, &r);
+	vsock_fwd_node_walk(parent, vsock_fwd_reset_child, &r);
 }
 
 /**

@@ -117,7 +117,8 @@ void vsock_fwd_node_queue(struct vsock_fwd_node *node, struct sk_buff *skb);
 int vsock_fwd_prepare_host_resets(struct vsock_fwd_node *node);
 void vsock_fwd_reset_host_streams(struct vsock_fwd_node *node, u32 alias);
 void vsock_fwd_node_changed(struct vsock_fwd_node *node);
-void vsock_fwd_node_walk(void (*fn)(struct vsock_fwd_node *node, void *arg),
+void vsock_fwd_node_walk(struct vsock_fwd_node *from,
+			 void (*fn)(struct vsock_fwd_node *node, void *arg),
 			 void *arg);
 void vsock_fwd_node_hold(struct vsock_fwd_node *node);
 void vsock_fwd_node_put(struct vsock_fwd_node *node);

@@ -31,17 +31,15 @@ static inline void vhost_clear_device_iotlb(struct vhost_dev *d)
 
 #ifdef COMPAT_NO_VSOCK_NETNS
 /*
- * Before 7.0 vsock had one CID space for all network namespaces: devices
- * belong to none (NULL, which 7.0 treats as the global mode), and every
- * namespace reaches every device.
+ * Before 7.0 vsock had one CID space for all network namespaces: every
+ * device belongs to the initial one, whoever opens it, and so does the
+ * netlink family. Every namespace reaches every device.
  */
-static inline struct net *vsock_fwd_get_net(void)
-{
-	return NULL;
-}
+#define VSOCK_FWD_NETNS false
 
-static inline void vsock_fwd_put_net(struct net *net)
+static inline struct net *vsock_fwd_opener_net(void)
 {
+	return &init_net;
 }
 
 static inline bool vsock_net_check_mode(struct net *ns0, struct net *ns1)
@@ -58,15 +56,12 @@ compat_virtio_transport_recv_pkt(struct virtio_transport *t,
 
 #define virtio_transport_recv_pkt compat_virtio_transport_recv_pkt
 #else
-/* A device belongs to the network namespace of its opener. */
-static inline struct net *vsock_fwd_get_net(void)
-{
-	return get_net(current->nsproxy->net_ns);
-}
+#define VSOCK_FWD_NETNS true
 
-static inline void vsock_fwd_put_net(struct net *net)
+/* A device belongs to the network namespace of its opener. */
+static inline struct net *vsock_fwd_opener_net(void)
 {
-	put_net(net);
+	return current->nsproxy->net_ns;
 }
 #endif
 

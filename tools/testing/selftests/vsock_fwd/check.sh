@@ -8,7 +8,8 @@
 #
 #   check  the style gates, the kernel matrix, mkeif, vsock-fwd's command
 #          line, the harness's own tests, the suites of ./suites marked
-#          'std' on Debian's kernel
+#          'std' on Debian's kernel, then those marked 'newest' on the
+#          newest 7.x kernel Debian offers, built from its source
 #   debug  on the debug kernel: its harness tests and the suites marked
 #          'debug'
 #
@@ -250,22 +251,38 @@ suites() {
 		[ "$want" != none ] || continue
 		[ "${#kernel[@]}" -eq 0 ] || timeout=$((timeout * debug_slowdown))
 		for m in ${modules//,/ }; do
-			echo "== $suite ($m${kernel[*]:+, debug kernel})"
+			echo "== $suite$suffix ($m)"
 			t0=$SECONDS
 			# shellcheck disable=SC2086
-			run_suite "$suite" "$m" "$timeout" $cmd
+			run_suite "$suite$suffix" "$m" "$timeout" $cmd
 			echo "   ($((SECONDS - t0)) s)"
 		done
 	done < "$here/suites"
 }
 
-# The kernel the next runs boot: Debian's, or the debug kernel.
+# The kernel the next runs boot: Debian's, the debug kernel, or the
+# newest 7.x (suffix: what the suites' names say of it).
 std_kernel() {
-	kernel=() append=$std_append warn=$top/build/warn
+	kernel=() append=$std_append warn=$top/build/warn suffix=''
 }
 debug_kernel() {
 	kernel=(--kernel "$DEBUG_KERNEL" --ko "$DEBUG_KO") append=''
-	warn=$top/build/debug-warn
+	warn=$top/build/debug-warn suffix=''
+}
+# The matrix's tree of the newest 7.x (scripts/kernel-tree.sh --boot:
+# built once into the cache), with our module as kernels.sh built it there.
+newest_kernel() {
+	local tree ver t0=$SECONDS
+	echo "== linux 7.x"
+	tree=$("$top/scripts/kernel-tree.sh" --boot 7 2> "$logs/linux-7.log") || {
+		report FAIL "linux-7/build" "$logs/linux-7.log"
+		return 1
+	}
+	ver=${tree##*/}
+	ver=${ver%-*}
+	echo "   (linux $ver ready in $((SECONDS - t0)) s)"
+	kernel=(--kernel "$tree" --ko "$top/build/kernels/$ver/vhost_vsock_fwd.ko")
+	append=$std_append warn='' suffix=-$ver
 }
 
 all_logs=$logs
@@ -277,6 +294,7 @@ if [ "$1" = check ]; then
 	std_kernel
 	std_harness
 	suites std
+	! newest_kernel || suites newest
 else
 	debug_kernel
 	debug_harness

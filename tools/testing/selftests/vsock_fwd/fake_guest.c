@@ -1461,6 +1461,25 @@ int fg_flood_join(struct fg_flood *f)
 	return f->ret;
 }
 
+long long fg_dev_counter(uint64_t cid, const char *name)
+{
+	char cmd[128], buf[8192], key[64], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "tools/vsock-fwd/vsock-fwd -j show %llu",
+		 (unsigned long long)cid);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	pclose(f);
+	buf[n] = '\0';
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	p = strstr(buf, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
 long fg_meminfo_kb(const char *key)
 {
 	size_t klen = strlen(key);

@@ -248,6 +248,12 @@ unsigned int fg_flood_wait_stall(struct fg_flood *f, int stall_ms,
 /* Wait for the sender to finish; its first error or 0. */
 int fg_flood_join(struct fg_flood *f);
 
+/*
+ * A counter ("unreachable_pkts"...) of the device with guest CID cid in the
+ * caller's network namespace, from 'vsock-fwd -j show' run from the top of
+ * the repository; -1 if there is none.
+ */
+long long fg_dev_counter(uint64_t cid, const char *name);
 /* A /proc/meminfo value in kB ("Slab", "MemFree"...), -1 if not found. */
 long fg_meminfo_kb(const char *key);
 

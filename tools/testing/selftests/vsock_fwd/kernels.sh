@@ -10,11 +10,12 @@
 # a copy of the module's sources in build/kernels/<version>, so that the
 # checkout's own build is left alone.
 #
-# The trees are configured, not built: they have no Module.symvers, and
-# modpost cannot tell a missing export (such as 7.0 unexporting
-# virtio_transport_stream_allow) from a symbol it was not told about. So
-# each symbol the module needs must be exported somewhere in the tree's
-# sources instead; the exports are listed once per tree.
+# The trees are configured, not necessarily built (the newest 7.x is, for
+# the test VM, by check.sh): without Module.symvers modpost cannot tell a
+# missing export (such as 7.0 unexporting virtio_transport_stream_allow)
+# from a symbol it was not told about. So each symbol the module needs must
+# be exported somewhere in the tree's sources instead; the exports are
+# listed once per tree.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +60,9 @@ for v in "${versions[@]}"; do
 		failed=1
 		continue
 	fi
+	# The tree's directory is <version>-<config>.
 	ver=${tree##*/}
+	ver=${ver%-*}
 	echo "# linux $ver: tree ready in $((SECONDS - t0)) s ($tree)"
 	src=$top/build/kernels/$ver
 	"$top/scripts/module-tree.sh" "$src"

@@ -873,26 +873,6 @@ TEST_F(fwd, two_enclaves_two_parents)
 
 /* ---- between two guests, one of them hostile ---- */
 
-/* A counter of the device with guest CID cid, from 'vsock-fwd -j show'. */
-static long long counter(uint64_t cid, const char *name)
-{
-	char cmd[128], buf[8192], key[64], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "tools/vsock-fwd/vsock-fwd -j show %llu",
-		 (unsigned long long)cid);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	pclose(f);
-	buf[n] = '\0';
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	p = strstr(buf, key);
-	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
-}
-
 /*
  * A child injects packets onto its parent's stream with the host: an RW and
  * an RST to the port of that stream. Neither reaches the parent, the RW is
@@ -911,7 +891,7 @@ TEST_F(fwd, injection_dropped)
 	fd = host_stream(p, VMADDR_CID_HOST, &pc, &lfd);
 	ASSERT_LE(0, fd);
 
-	untracked = counter(CID(0), "untracked_pkts");
+	untracked = fg_dev_counter(CID(0), "untracked_pkts");
 	fg_set_auto_rst(e, false);
 	h = (struct fg_hdr) {
 		.src_cid = CID(0),
@@ -937,7 +917,7 @@ TEST_F(fwd, injection_dropped)
 	EXPECT_EQ(-ETIMEDOUT, fg_recv_pkt(p, &pkt, QUIET_MS));
 	EXPECT_FALSE(fg_conn_was_reset(pc));
 	EXPECT_EQ(0, both_ways(FG_END_GUEST(pc), FG_END_HOST(fd), 65536));
-	EXPECT_EQ(untracked + 2, counter(CID(0), "untracked_pkts"));
+	EXPECT_EQ(untracked + 2, fg_dev_counter(CID(0), "untracked_pkts"));
 	fg_conn_free(pc);
 	close(fd);
 	close(lfd);
@@ -1059,11 +1039,11 @@ TEST_F(fwd, conn_limit)
 	ASSERT_EQ(0, set_forward(e, CID(2), 0));
 	ASSERT_EQ(0, write_file(MAX_CONNS_PARAM, "8"));
 	open_many(_metadata, e, p, ec, pc, 8);
-	limit = counter(CID(0), "limit_pkts");
+	limit = fg_dev_counter(CID(0), "limit_pkts");
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, alias, PARENT_PORT,
 					  rst_ms, &c));
 	EXPECT_EQ(-ETIMEDOUT, fg_accept(p, PARENT_PORT, 0, &c));
-	EXPECT_EQ(limit + 1, counter(CID(0), "limit_pkts"));
+	EXPECT_EQ(limit + 1, fg_dev_counter(CID(0), "limit_pkts"));
 	/* One ends, one more may open. */
 	fg_conn_free(ec[0]);
 	EXPECT_EQ(0, fg_wait_closed(pc[0], TIMEOUT_MS));
@@ -1164,10 +1144,10 @@ TEST_F_TIMEOUT(fwd, no_stall_receiver_not_reading, 600)
 	avail1 = fg_meminfo_kb("MemAvailable");
 	TH_LOG("MemAvailable %+ld kB after %u packets of %d bytes; c1 overrun %lld",
 	       avail1 - avail0, f.sent, STALL_PKT,
-	       counter(CID(0), "overrun_pkts"));
+	       fg_dev_counter(CID(0), "overrun_pkts"));
 	EXPECT_EQ(STALL_FLOOD, f.sent);
 	EXPECT_LT(avail0 - avail1, FLOOD_BOUND_KB);
-	EXPECT_LT(0, counter(CID(0), "overrun_pkts"));
+	EXPECT_LT(0, fg_dev_counter(CID(0), "overrun_pkts"));
 	EXPECT_TRUE(conn_reset(pc));
 	EXPECT_EQ(0, stall_ends_move(&s, 4096));
 	/* Once it reads again, the child learns that it lost the stream. */
@@ -1218,7 +1198,7 @@ TEST_F_TIMEOUT(fwd, sibling_unaffected_by_flood, 600)
 	ASSERT_EQ((ssize_t)sizeof(buf), fg_send(c2c, buf, sizeof(buf),
 						TIMEOUT_MS));
 	fg_pause_rx(p, false);
-	EXPECT_LT(0, counter(CID(2), "overrun_pkts"));
+	EXPECT_LT(0, fg_dev_counter(CID(2), "overrun_pkts"));
 	EXPECT_EQ((ssize_t)sizeof(got), fg_recv_all(p2c, got, sizeof(got),
 						    TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(buf, got, sizeof(buf)));
@@ -1386,10 +1366,10 @@ TEST_F(fwd, squatted_parent_unreachable)
 	ASSERT_EQ(0, pipe(sq.done));
 	ASSERT_EQ(0, pthread_create(&t, NULL, run_squat, &sq));
 	ASSERT_EQ(1, read(sq.go[0], &b, 1));
-	unreachable = counter(CID(0), "unreachable_pkts");
+	unreachable = fg_dev_counter(CID(0), "unreachable_pkts");
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, alias, PARENT_PORT,
 					  rst_ms, &c));
-	EXPECT_EQ(unreachable + 1, counter(CID(0), "unreachable_pkts"));
+	EXPECT_EQ(unreachable + 1, fg_dev_counter(CID(0), "unreachable_pkts"));
 	ASSERT_EQ(1, write(sq.done[1], "d", 1));
 	ASSERT_EQ(0, pthread_join(t, &ret));
 	EXPECT_EQ(0, (int)(intptr_t)ret);
@@ -1576,10 +1556,10 @@ TEST_F(fwd, counters_exact)
 	ASSERT_EQ(0, set_forward(e, VMADDR_CID_HOST, 0));
 	lfd = fg_host_listen(SOCK_STREAM, &port);
 	ASSERT_LE(0, lfd);
-	out = counter(CID(0), "out_pkts");
-	outb = counter(CID(0), "out_bytes");
-	in = counter(CID(0), "in_pkts");
-	inb = counter(CID(0), "in_bytes");
+	out = fg_dev_counter(CID(0), "out_pkts");
+	outb = fg_dev_counter(CID(0), "out_bytes");
+	in = fg_dev_counter(CID(0), "in_pkts");
+	inb = fg_dev_counter(CID(0), "in_bytes");
 	ASSERT_EQ(0, fg_connect(e, STREAM, alias, port, TIMEOUT_MS, &c));
 	fd = host_accept_from(lfd, CID(0), fg_conn_local_port(c));
 	ASSERT_LE(0, fd);
@@ -1593,24 +1573,24 @@ TEST_F(fwd, counters_exact)
 	 * REQUEST, RW, RST out; RESPONSE, RW and the CREDIT_UPDATE the host
 	 * sends once a read leaves less than SO_RCVLOWAT queued, in.
 	 */
-	EXPECT_EQ(out + 3, counter(CID(0), "out_pkts"));
-	EXPECT_EQ(outb + 1, counter(CID(0), "out_bytes"));
-	EXPECT_EQ(in + 3, counter(CID(0), "in_pkts"));
-	EXPECT_EQ(inb + 1, counter(CID(0), "in_bytes"));
+	EXPECT_EQ(out + 3, fg_dev_counter(CID(0), "out_pkts"));
+	EXPECT_EQ(outb + 1, fg_dev_counter(CID(0), "out_bytes"));
+	EXPECT_EQ(in + 3, fg_dev_counter(CID(0), "in_pkts"));
+	EXPECT_EQ(inb + 1, fg_dev_counter(CID(0), "in_bytes"));
 	close(fd);
 
 	/* CID 2 itself, while the host is the parent: refused. */
-	ref = counter(CID(0), "refused_pkts");
+	ref = fg_dev_counter(CID(0), "refused_pkts");
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, VMADDR_CID_HOST, port,
 					  rst_ms, &c));
-	EXPECT_EQ(ref + 1, counter(CID(0), "refused_pkts"));
+	EXPECT_EQ(ref + 1, fg_dev_counter(CID(0), "refused_pkts"));
 
-	unr = counter(CID(0), "unreachable_pkts");
+	unr = fg_dev_counter(CID(0), "unreachable_pkts");
 	ASSERT_EQ(0, set_forward(e, CID(3), 0));
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, alias, PARENT_PORT,
 					  rst_ms, &c));
-	EXPECT_EQ(unr + 1, counter(CID(0), "unreachable_pkts"));
-	EXPECT_EQ(0, counter(CID(0), "unreachable_bytes"));
+	EXPECT_EQ(unr + 1, fg_dev_counter(CID(0), "unreachable_pkts"));
+	EXPECT_EQ(0, fg_dev_counter(CID(0), "unreachable_bytes"));
 	close(lfd);
 }
 
