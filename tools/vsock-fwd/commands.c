@@ -33,7 +33,8 @@ struct op {
 	void (*out)(struct nlattr **tb);
 	/* The kernel's errno for "no such CID" here, and what to say. */
 	int absent;
-	const char *absent_msg;
+	const char *absent_what;	/* before the CID */
+	const char *absent_hint;	/* after it */
 };
 
 static int list_one(struct nlattr **tb, uint8_t cmd, void *arg)
@@ -89,7 +90,7 @@ static int run(const struct op *op)
 	if (!req.err)
 		return EXIT_OK;
 	if (req.err == op->absent) {
-		error(op->absent_msg, op->cid);
+		error("%s %u; %s", op->absent_what, op->cid, op->absent_hint);
 		return EXIT_FAILED;
 	}
 	if (op->out)
@@ -104,7 +105,8 @@ int cmd_show(int argc, char **argv)
 	struct op op = {
 		.name = "show", .cmd = VSOCK_FWD_CMD_DEV_GET, .out = out_dev,
 		.absent = ENODEV,
-		.absent_msg = "no device has guest CID %u; 'vsock-fwd show' lists the devices",
+		.absent_what = "no device has guest CID",
+		.absent_hint = "'vsock-fwd show' lists the devices",
 	};
 
 	if (argc > 1)
@@ -185,7 +187,8 @@ int cmd_del(int argc, char **argv)
 {
 	struct op op = {
 		.name = "del", .cmd = VSOCK_FWD_CMD_RULE_DEL, .absent = ENOENT,
-		.absent_msg = "del: no rule for guest CID %u; 'vsock-fwd rules' lists them",
+		.absent_what = "del: no rule for guest CID",
+		.absent_hint = "'vsock-fwd rules' lists them",
 	};
 
 	if (!argc)

@@ -81,7 +81,7 @@ mapfile -t csrc < <(find . -path ./build -prune -o -path ./drivers -prune -o \
 	-path ./tools/testing/selftests/vsock_fwd/vm/warn -prune -o \
 	-name '*.mod.c' -prune -o -type f -name '*.c' -print | sort)
 # shellcheck disable=SC2207 # pkg-config prints words
-cflags+=($(pkg-config --cflags libnl-genl-3.0))
+cflags+=($(pkg-config --cflags libnl-genl-3.0 json-c))
 out=
 for f in "${csrc[@]}"; do
 	out+=$(gcc "${cflags[@]}" "$f" 2>&1) || out+=$'\n'"$f: failed"
