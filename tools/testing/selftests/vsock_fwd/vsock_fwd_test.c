@@ -1162,7 +1162,7 @@ TEST_F_TIMEOUT(fwd, no_stall_receiver_not_reading, 600)
 	EXPECT_EQ(0, stall_ends_move(&s, 1 << 20));
 	EXPECT_EQ(0, fg_flood_join(&f));
 	avail1 = fg_mem_available_kb();
-	TH_LOG("MemAvailable %+ld kB after %u packets of %d bytes; c1 overrun %lld",
+	TH_LOG("MemAvailable and per-CPU free pages %+ld kB after %u packets of %d bytes; c1 overrun %lld",
 	       avail1 - avail0, f.sent, STALL_PKT,
 	       counter(CID(0), "overrun_pkts"));
 	EXPECT_EQ(STALL_FLOOD, f.sent);
