@@ -1071,7 +1071,7 @@ static unsigned int fuzz(unsigned long long seed, unsigned int iterations,
 			 slab - slab0 < SLAB_TOL_KB &&
 			 avail0 - avail < AVAIL_TOL_KB;
 	}
-	printf("# Slab %+ld kB (tolerance %d), MemAvailable with per-CPU free pages %+ld kB (tolerance -%d; of which per-CPU %+ld kB)\n",
+	printf("# Slab %+ld kB (tolerance %d), MemAvailable+per-CPU free %+ld kB (tolerance -%d; per-CPU %+ld kB)\n",
 	       slab - slab0, SLAB_TOL_KB, avail - avail0, AVAIL_TOL_KB,
 	       pcp - pcp0);
 	printf("%sok %u memory back to its level (seed %llu)\n",
