@@ -121,6 +121,12 @@ struct vhost_vsock {
 DEFINE_MUTEX(vsock_fwd_mutex);
 static DEFINE_READ_MOSTLY_HASHTABLE(vsock_fwd_table, 8);
 
+/*
+ * Devices opened and not yet freed. Packets charged to a pair keep its
+ * device, and their destructor is our code: none may be left at unload.
+ */
+static atomic_t vsock_fwd_nr_devs = ATOMIC_INIT(0);
+
 static struct virtio_transport vhost_transport;
 
 /*
@@ -202,6 +208,7 @@ static void vhost_vsock_free(struct vhost_vsock *vsock)
 	vsock_fwd_node_free(&vsock->fwd);
 	put_net(vsock->net);
 	kvfree(vsock);
+	atomic_dec(&vsock_fwd_nr_devs);
 }
 
 /* For the policy: packets charged to a guest's pair keep its device. */
@@ -1330,6 +1337,7 @@ static int vhost_vsock_dev_open(struct inode *inode, struct file *file)
 	skb_queue_head_init(&vsock->send_pkt_queue);
 	vhost_work_init(&vsock->send_pkt_work, vhost_transport_send_pkt_work);
 	file->private_data = vsock;
+	atomic_inc(&vsock_fwd_nr_devs);
 	return 0;
 
 err_destroy_node:
@@ -1591,6 +1599,9 @@ static void __exit vhost_vsock_exit(void)
 	misc_deregister(&vhost_vsock_misc);
 	vsock_fwd_netlink_exit();
 	vsock_core_unregister(&vhost_transport.transport);
+	/* A leaked packet or reference: a use-after-unload to come. */
+	WARN(atomic_read(&vsock_fwd_nr_devs), "vhost_vsock_fwd: %d devices leaked\n",
+	     atomic_read(&vsock_fwd_nr_devs));
 }
 
 module_init(vhost_vsock_init);

@@ -256,6 +256,13 @@ int fg_flood_join(struct fg_flood *f);
 long long fg_dev_counter(uint64_t cid, const char *name);
 /* A /proc/meminfo value in kB ("Slab", "MemFree"...), -1 if not found. */
 long fg_meminfo_kb(const char *key);
+/*
+ * Free pages still on the per-CPU lists, in kB: MemFree and MemAvailable
+ * leave them out. -1 without /proc/zoneinfo.
+ */
+long fg_pcp_free_kb(void);
+/* MemAvailable plus fg_pcp_free_kb(), in kB; -1 if either is missing. */
+long fg_mem_available_kb(void);
 
 /* Deterministic test data: fill buf with the stream seeded by seed at pos. */
 void fg_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);

@@ -819,10 +819,11 @@ TEST_F_TIMEOUT(guest, pending_data_on_close, 60)
 
 /* ---- resources ---- */
 
-/* Kernel memory that is neither page cache nor free. */
+/* Kernel memory that is neither page cache nor free (per-CPU lists too). */
 static long kernel_used_kb(void)
 {
 	return fg_meminfo_kb("MemTotal") - fg_meminfo_kb("MemFree") -
+		fg_pcp_free_kb() -
 		fg_meminfo_kb("Buffers") - fg_meminfo_kb("Cached") -
 		fg_meminfo_kb("AnonPages");
 }
