@@ -18,7 +18,7 @@
 #   make check       deps, build, style checks, the VM test suites, some of
 #                    them again on the newest 7.x kernel, built from source
 #   make check-nitro the nitro suite, with the machine's vhost-user path too
-#   make check-install the install suite with DKMS from the tree as well
+#   make check-install the install suite with DKMS, and the Debian packages
 #   make check-debug the VM test suites on a debug kernel (KASAN, lockdep,
 #                    kmemleak, fault injection), built once per machine into
 #                    the cache
@@ -143,7 +143,7 @@ check: deps
 CHECK_ENV = KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) \
 	DEBUG_KERNEL=$(DEBUG_KERNEL) DEBUG_KO=$(DEBUG_MOD)/$(MODULE)
 
-check-vm: all guest qemu deb
+check-vm: all guest qemu
 	@$(CHECK_ENV) $(SELFTESTS)/check.sh check
 
 # The nitro suite (make check runs it too: EIFs on the nitro-enclave machine
@@ -156,11 +156,14 @@ check-nitro: all guest qemu qemu-stock peer
 	$(SELFTESTS)/vm/run.sh --module stock --icount --timeout 2400 -- \
 		$(SELFTESTS)/nitro_test.sh --vhost-user
 
-# make check runs its make install part; this adds DKMS from the tree
-# (make install-dkms, dkms add/build/install/remove).
-check-install: all
+# make check runs the install suite's make install part; this adds DKMS
+# from the tree (make install-dkms, dkms add/build/install/remove) and the
+# Debian packages installed in the VM, whose DKMS compiles the module too.
+check-install: all deb
 	$(SELFTESTS)/vm/run.sh --module none --timeout 3000 -- \
 		$(SELFTESTS)/install_test.sh
+	$(SELFTESTS)/vm/run.sh --module none --timeout 3000 -- \
+		$(SELFTESTS)/deb_test.sh
 
 # The debug kernel, and our module built against it in a copy of the
 # sources (scripts/module-tree.sh), apart from the normal build.
