@@ -17,7 +17,7 @@ bin=${SELFTESTS_OUTPUT:-$top/build/selftests}
 tmp=$(mktemp -d)
 tool=$top/tools/vsock-fwd/vsock-fwd
 spec=$top/Documentation/netlink/specs/vsock_fwd.yaml
-schema=$ksrc/Documentation/netlink/genetlink-c.yaml
+schema=$ksrc/Documentation/netlink/genetlink-legacy.yaml
 ynl=(python3 "$ksrc/tools/net/ynl/cli.py" --spec "$spec" --schema "$schema" --output-json)
 
 n=0 failed=0
