@@ -62,16 +62,25 @@ finish() {
 	[ $st -eq 0 ] || why+="$1 exit $st; $(why_of "$1"); "
 }
 
+# refused NAME PATTERN QEMU-ARG...: QEMU, booting an empty enclave with
+# QEMU-ARG..., must exit on its own, not 0, saying PATTERN; sets $why.
+refused() {
+	local name=$1 pattern=$2 st
+	shift 2
+	eif "$name" true
+	"$qemu" "$@" -nodefaults -display none -m 256 -kernel "$tmp/$name.eif" \
+		> "$tmp/$name.out" 2>&1 &
+	wait_pid $! 60
+	st=$?
+	why=
+	[ $st -ne 0 ] && [ $st -ne 124 ] || why="QEMU exit status $st; "
+	why+=$(has "$tmp/$name.out" "$pattern")
+}
+
 # Refused with either module: vsock= is the vhost-user path, parent-cid=
 # the in-kernel one; QEMU must say so before it starts anything.
-eif both true
-"$qemu" -M nitro-enclave,parent-cid=2,vsock=c,accel=tcg -chardev null,id=c \
-	-nodefaults -display none -m 256 -kernel "$tmp/both.eif" > "$tmp/both.out" 2>&1 &
-wait_pid $! 60
-st=$?
-why=
-[ $st -ne 0 ] && [ $st -ne 124 ] || why="QEMU exit status $st; "
-why+=$(has "$tmp/both.out" "'vsock' machine option .* cannot be used with 'parent-cid'")
+refused both "'vsock' machine option .* cannot be used with 'parent-cid'" \
+	-M nitro-enclave,parent-cid=2,vsock=c,accel=tcg -chardev null,id=c
 result nitro.vsock_and_parent_cid_refused "$why"
 
 # (f) The vhost-user path the machine had before the series, unchanged:
@@ -124,14 +133,7 @@ vhost_user() { # NAME QEMU
 
 if [ $module = stock ]; then
 	# The stock module answers VHOST_VSOCK_SET_FORWARD with ENOBUFS.
-	eif stock true
-	"$qemu" -M nitro-enclave,parent-cid=2,accel=tcg -nodefaults -display none \
-		-m 256 -kernel "$tmp/stock.eif" > "$tmp/stock.out" 2>&1 &
-	wait_pid $! 60
-	st=$?
-	why=
-	[ $st -ne 0 ] && [ $st -ne 124 ] || why="QEMU exit status $st; "
-	why+=$(has "$tmp/stock.out" 'needs the vhost_vsock_fwd module')
+	refused stock 'needs the vhost_vsock_fwd module' -M nitro-enclave,parent-cid=2,accel=tcg
 	result nitro.stock_module_refused_naming_ours "$why"
 	# The project's launcher and tool say it as QEMU does.
 	"$launch" 10 3 2 strict -- true > "$tmp/launch.out" 2>&1
