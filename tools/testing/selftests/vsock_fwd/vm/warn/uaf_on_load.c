@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A module that writes to an object it has freed, so that the harness's
- * own test can show that the SLUB debugging of 'make check' fails a run
- * on memory corruption. Only ever loaded in the test VM.
+ * own test can show that the SLUB debugging of 'make check', and KASAN
+ * on the debug kernel, fail a run on memory corruption. Only ever loaded
+ * in the test VM.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/string.h>
 
 static int __init uaf_on_load_init(void)
 {
@@ -21,9 +21,15 @@ static int __init uaf_on_load_init(void)
 	obj = kmem_cache_alloc(cache, GFP_KERNEL);
 	if (obj) {
 		kmem_cache_free(cache, obj);
-		/* Hide the use after free from the compiler, not from SLUB. */
+		/*
+		 * Hide the use after free from the compiler, not from SLUB or
+		 * KASAN. A plain store, not memset(): KASAN checks the stores
+		 * it instruments, and with a compiler that has no
+		 * mem-intrinsic prefix (GCC 12) a module's memset() is the
+		 * kernel's unchecked one.
+		 */
 		OPTIMIZER_HIDE_VAR(obj);
-		memset(obj, 0x5a, 8);
+		WRITE_ONCE(*(u64 *)obj, 0x5a5a5a5a5a5a5a5aULL);
 		/* SLUB checks the poison here and reports the overwrite. */
 		obj = kmem_cache_alloc(cache, GFP_KERNEL);
 		if (obj)
