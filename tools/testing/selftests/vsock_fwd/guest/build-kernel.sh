@@ -25,6 +25,9 @@ fi
 src=$(realpath "$1")
 out=$(realpath -m "$2")
 here=$(dirname "$(realpath "$0")")
+lib=$here/../kbuild_lib.sh
+# shellcheck source=SCRIPTDIR/../kbuild_lib.sh
+. "$lib"
 fragment=$here/kernel.config
 kb=$out/kernel
 log=$out/kernel.log
@@ -52,7 +55,7 @@ kmake() {
 }
 
 version=$(make -s -C "$src" kernelversion)
-inputs="$version $(sha256sum <"$fragment" | cut -d' ' -f1) $(sha256sum <"$0" | cut -d' ' -f1)"
+inputs="$version $(cat "$fragment" "$0" "$lib" | sha256sum | cut -d' ' -f1)"
 if [ -f "$out/bzImage" ] && [ "$(cat "$out/bzImage.inputs" 2>/dev/null)" = "$inputs" ]; then
 	echo "  GUEST   kernel $version is up to date: $out/bzImage"
 	exit 0
@@ -88,56 +91,14 @@ echo "  GUEST   kernel $version: configuring (tinyconfig + $(basename "$fragment
 	exit 1
 }
 
-# Kconfig drops what it cannot satisfy without a word: an option of the
-# fragment missing from the result means a missing dependency.
-bad=0
-while IFS= read -r line; do
-	case $line in
-	CONFIG_*=*)
-		sym=${line%%=*} ;;
-	"# CONFIG_"*" is not set")
-		sym=${line#\# }
-		sym=${sym%% *} ;;
-	*)
-		continue ;;
-	esac
-	if ! grep -qxF "$line" "$kb/.config"; then
-		got=$(grep -E "^$sym=|^# $sym is not set" "$kb/.config" || echo "(absent)")
-		echo "error: kernel.config asks for '$line', the .config has '$got'" >&2
-		bad=1
-	fi
-done <"$fragment"
-if [ "$bad" -ne 0 ]; then
+if ! kbuild_check_config "$fragment" "$kb/.config"; then
 	echo "error: the guest kernel config does not satisfy $fragment (a dependency is missing)" >&2
 	exit 1
 fi
 
 echo "  GUEST   kernel $version: compiling with $jobs jobs (a few minutes; log: $log)"
 
-# Reads kbuild's output, counts its step lines and shows a progress line:
-# rewritten in place on a terminal, else one line per 10%.
-progress() {
-	local n=0 last=-1 pct line
-	while IFS= read -r line; do
-		echo "$line" >>"$log"
-		case $line in
-		"  "[A-Z]*) n=$((n + 1)) ;;
-		*) continue ;;
-		esac
-		pct=$((n * 100 / total))
-		[ "$pct" -le 99 ] || pct=99
-		if [ -t 1 ]; then
-			printf '\r  GUEST   [%2d%%] %4ds  %-60.60s' "$pct" $((SECONDS - start)) "${line#  }"
-		elif [ $((pct / 10)) -ne "$last" ]; then
-			last=$((pct / 10))
-			printf '  GUEST   [%2d%%] %4ds  %s\n' "$pct" $((SECONDS - start)) "${line#  }"
-		fi
-	done
-	[ ! -t 1 ] || printf '\r%80s\r' ''
-	echo "$n steps" >>"$log"
-}
-
-if ! kmake -j"$jobs" bzImage 2>&1 | progress; then
+if ! kmake -j"$jobs" bzImage 2>&1 | kbuild_progress GUEST "$total" "$log"; then
 	grep -E -B2 -A8 'error|Error' "$log" | tail -n 40 >&2 || tail -n 40 "$log" >&2
 	echo "error: building the guest kernel failed; full log: $log" >&2
 	exit 1

@@ -24,6 +24,9 @@ fi
 src=$(realpath "$1")
 link=$(realpath -m -s "$2")
 here=$(dirname "$(realpath "$0")")
+lib=$here/../../kbuild_lib.sh
+# shellcheck source=SCRIPTDIR/../../kbuild_lib.sh
+. "$lib"
 fragment=$here/debug.config
 jobs=${JOBS:-$(nproc)}
 # kbuild steps of a full build of this config (1856), for the percentage.
@@ -34,7 +37,7 @@ if [ ! -f "$src/Makefile" ] || [ ! -f "$src/scripts/kconfig/Makefile" ]; then
 	exit 1
 fi
 version=$(make -s -C "$src" kernelversion)
-key=$(printf '%s\n' "$version" "$(sha256sum <"$fragment")" "$(sha256sum <"$0")" |
+key=$(printf '%s\n' "$version" "$(cat "$fragment" "$0" "$lib" | sha256sum)" |
 	sha256sum | cut -c1-16)
 cache=${VSOCK_FWD_CACHE:-/var/cache/vhost-vsock-fwd}/debug-kernel
 out=$cache/$key
@@ -45,16 +48,18 @@ ln -sfn "$out" "$link"
 mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
-if [ -f "$out/build.time" ]; then
-	echo "  DEBUG   kernel $version is up to date: $out"
-	exit 0
-fi
-
 kb=$out/obj
 log=$out/build.log
 kmake() {
 	nice -n 19 make -C "$src" O="$kb" ARCH=x86_64 "$@"
 }
+if [ -f "$out/build.time" ]; then
+	# obj/Makefile includes the source tree that built it, which may be
+	# another checkout, since deleted: point it at SRC, the same version.
+	kmake outputmakefile >/dev/null
+	echo "  DEBUG   kernel $version is up to date: $out"
+	exit 0
+fi
 start=$SECONDS
 echo "  DEBUG   kernel $version: configuring (log: $log)"
 {
@@ -65,40 +70,10 @@ echo "  DEBUG   kernel $version: configuring (log: $log)"
 	exit 1
 }
 
-# Kconfig drops what it cannot satisfy without a word.
-bad=0
-while IFS= read -r line; do
-	case $line in
-	CONFIG_*=*) ;;
-	"# CONFIG_"*" is not set") ;;
-	*) continue ;;
-	esac
-	if ! grep -qxF "$line" "$kb/.config"; then
-		echo "error: debug.config asks for '$line', the .config disagrees" >&2
-		bad=1
-	fi
-done <"$fragment"
-[ "$bad" -eq 0 ] || exit 1
+kbuild_check_config "$fragment" "$kb/.config" || exit 1
 
 echo "  DEBUG   kernel $version: compiling with $jobs jobs at nice 19 (minutes on idle cores, an hour on busy ones)"
-progress() {
-	local n=0 last=-1 pct line
-	while IFS= read -r line; do
-		echo "$line" >>"$log"
-		case $line in
-		"  "[A-Z]*) n=$((n + 1)) ;;
-		*) continue ;;
-		esac
-		pct=$((n * 100 / total))
-		[ "$pct" -le 99 ] || pct=99
-		if [ $((pct / 10)) -ne "$last" ]; then
-			last=$((pct / 10))
-			printf '  DEBUG   [%2d%%] %5ds  %s\n' "$pct" $((SECONDS - start)) "${line#  }"
-		fi
-	done
-	echo "$n steps in $((SECONDS - start)) s" >>"$log"
-}
-if ! kmake -j"$jobs" bzImage modules 2>&1 | progress; then
+if ! kmake -j"$jobs" bzImage modules 2>&1 | kbuild_progress DEBUG "$total" "$log"; then
 	grep -E -B2 -A8 'error|Error' "$log" | tail -n 40 >&2 || tail -n 40 "$log" >&2
 	echo "error: building the debug kernel failed; full log: $log" >&2
 	exit 1
