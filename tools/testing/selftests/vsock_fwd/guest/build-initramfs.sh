@@ -6,7 +6,7 @@
 # Build the initramfs of the end-to-end test guests, OUT/initramfs.cpio:
 # nitro-init as /init, busybox (the busybox-static package) for the shell
 # and utilities, our static helpers vsock-echo and vsock-xfer, and
-# upstream's vsock_test and vsock_perf from the extracted linux-source SRC,
+# upstream's vsock_test from the extracted linux-source SRC,
 # linked statically; and nsm-pcr, linked dynamically against libcbor
 # (Debian ships no static libcbor), with the shared libraries it loads.
 # The programs are also left in OUT/bin, where they run in the test VM as
@@ -72,21 +72,21 @@ done
 # VPATH finds the sources and LDFLAGS links statically. The uapi headers
 # come from 'make headers' into that layout: the build machine's may be
 # older than what vsock_test uses.
-echo "  GUEST   initramfs: vsock_test and vsock_perf from $(basename "$src") (static)"
+echo "  GUEST   initramfs: vsock_test from $(basename "$src") (static)"
 vt=$work/vsock/tools/testing/vsock
 mkdir -p "$vt" "$work/vsock/tools"
 ln -s "$src/tools/include" "$work/vsock/tools/include"
 log=$work/vsock.log
 if ! { make -C "$src" O="$work/vsock" ARCH=x86_64 headers &&
        make -C "$vt" -f "$vsock/Makefile" VPATH="$vsock" LDFLAGS="-static -s" \
-		vsock_test vsock_perf; } >"$log" 2>&1; then
+		vsock_test; } >"$log" 2>&1; then
 	tail -n 30 "$log" >&2
 	echo "error: building vsock_test failed; full log: $log" >&2
 	exit 1
 fi
 # Static glibc warns that getaddrinfo() may need NSS at run time: not for
 # the numeric addresses the control channel uses.
-cp "$vt/vsock_test" "$vt/vsock_perf" "$bin/"
+cp "$vt/vsock_test" "$bin/"
 
 # /dev/nsm's uapi header is only in the headers of this very kernel.
 echo "  GUEST   initramfs: nsm-pcr (libcbor)"
@@ -114,7 +114,7 @@ user_list() {
 	done
 	echo "dir /tmp 1777 0 0"
 	echo "file /bin/busybox $busybox 0755 0 0"
-	for prog in vsock-echo vsock-xfer vsock-rebind vsock_test vsock_perf nsm-pcr; do
+	for prog in vsock-echo vsock-xfer vsock-rebind vsock_test nsm-pcr; do
 		echo "file /bin/$prog $bin/$prog 0755 0 0"
 	done
 	# Directories (with their parents) sort before files, parents first.
