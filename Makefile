@@ -16,7 +16,8 @@
 #                    once into the cache; build/qemu links to it
 #   make qemu-stock  the same QEMU without the series (build/qemu-stock)
 #   make check       deps, build, style checks, the VM test suites, some of
-#                    them again on the newest 7.x kernel, built from source
+#                    them again on the newest 7.x kernel, built from source,
+#                    and on the debug kernel (below)
 #   make check-nitro the nitro suite, with the machine's vhost-user path too
 #   make check-install the install suite with DKMS, and the Debian packages
 #   make check-debug the VM test suites on a debug kernel (KASAN, lockdep,
@@ -143,7 +144,7 @@ check: deps
 CHECK_ENV = KSRC=$(KSRC) KDIR=$(KDIR) VHOST_SRC=$(VHOST_SRC) \
 	DEBUG_KERNEL=$(DEBUG_KERNEL) DEBUG_KO=$(DEBUG_MOD)/$(MODULE)
 
-check-vm: all guest qemu
+check-vm: all guest qemu debug-module
 	@$(CHECK_ENV) $(SELFTESTS)/check.sh check
 
 # The nitro suite (make check runs it too: EIFs on the nitro-enclave machine

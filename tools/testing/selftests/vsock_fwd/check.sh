@@ -9,9 +9,11 @@
 #   check  the style gates, the kernel matrix, mkeif, vsock-fwd's command
 #          line, the harness's own tests, the suites of ./suites marked
 #          'std' on Debian's kernel, then those marked 'newest' on the
-#          newest 7.x kernel Debian offers, built from its source
+#          newest 7.x kernel Debian offers, built from its source, then
+#          on the debug kernel its harness tests and the suites marked
+#          'debug-ci'
 #   debug  on the debug kernel: its harness tests and the suites marked
-#          'debug'
+#          'debug-ci' or 'debug'
 #
 # Needs KSRC, KDIR and VHOST_SRC in the environment (the top Makefile),
 # and for the debug kernel DEBUG_KERNEL (vm/debug/build-kernel.sh's
@@ -88,12 +90,12 @@ complete() {
 	return 1
 }
 
-# run_suite SUITE MODULE TIMEOUT CMD...: one VM boot running CMD, each of
-# its TAP results reported. The run fails as MODULE/SUITE/vm_run unless the
-# VM gave its success token, CMD exited 0 or reported the failure, and the
-# results match the plan. Returns 1 if anything failed.
-run_suite() {
-	local suite=$1 m=$2 timeout=$3 log=$logs/$1-$2 rc vm=()
+# vm_start SUITE MODULE TIMEOUT CMD...: boot the VM of one suite run in the
+# background (its pid in vm_pid); vm_finish then judges it. The run fails
+# as MODULE/SUITE/vm_run unless the VM gave its success token, CMD exited
+# 0 or reported the failure, and the results match the plan.
+vm_start() {
+	local suite=$1 m=$2 timeout=$3 log=$logs/$1-$2 vm=()
 	shift 3
 	# A command starting with --icount runs where guest time counts
 	# instructions.
@@ -103,7 +105,15 @@ run_suite() {
 	fi
 	: > "$log.tap"
 	"$run" --quiet --module "$m" --timeout "$timeout" "${vm[@]}" \
-		"${kernel[@]}" --append "$append" --output "$log.tap" -- "$@" > "$log.console" 2>&1
+		"${kernel[@]}" --append "$append" --output "$log.tap" -- "$@" > "$log.console" 2>&1 &
+	vm_pid=$!
+}
+
+# vm_finish PID SUITE MODULE: wait for the run and report each of its TAP
+# results. Returns 1 if anything failed.
+vm_finish() {
+	local suite=$2 m=$3 log=$logs/$2-$3 rc
+	wait "$1"
 	rc=$?
 	cat "$log.tap" >> "$log.console"
 	tap "$m/$suite" "$log.tap" "$log.console"
@@ -115,6 +125,12 @@ run_suite() {
 	fi
 	complete "$m/$suite/vm_run" "$log.tap" "$log.console" || return 1
 	return "$tap_failed"
+}
+
+# run_suite SUITE MODULE TIMEOUT CMD...: one VM boot running CMD, judged.
+run_suite() {
+	vm_start "$@"
+	vm_finish "$vm_pid" "$1" "$2"
 }
 
 # The style gates.
@@ -240,9 +256,13 @@ debug_harness() {
 }
 
 # suites TIER...: every suite of ./suites marked with one of the TIERs,
-# one VM boot each, against each module it lists.
+# one VM boot each, against each module it lists. A run under --icount
+# takes one host thread and its results do not depend on the host's load,
+# so two of them run at a time; any other run has the machine to itself.
+# Results are reported in the order of ./suites.
 suites() {
-	local suite tiers modules timeout cmd m t0 want
+	local suite tiers modules timeout cmd m want
+	flight=()
 	while read -r suite tiers modules timeout cmd; do
 		case "$suite" in ""|\#*) continue ;; esac
 		for want in "$@" none; do
@@ -251,13 +271,26 @@ suites() {
 		[ "$want" != none ] || continue
 		[ "${#kernel[@]}" -eq 0 ] || timeout=$((timeout * debug_slowdown))
 		for m in ${modules//,/ }; do
-			echo "== $suite$suffix ($m)"
-			t0=$SECONDS
+			case "$cmd" in
+			--icount*) [ "${#flight[@]}" -lt 2 ] || land ;;
+			*) while [ "${#flight[@]}" -gt 0 ]; do land; done ;;
+			esac
 			# shellcheck disable=SC2086
-			run_suite "$suite$suffix" "$m" "$timeout" $cmd
-			echo "   ($((SECONDS - t0)) s)"
+			vm_start "$suite$suffix" "$m" "$timeout" $cmd
+			flight+=("$vm_pid $suite$suffix $m $SECONDS")
 		done
 	done < "$here/suites"
+	while [ "${#flight[@]}" -gt 0 ]; do land; done
+}
+
+# land: judge the oldest run in flight.
+land() {
+	local pid suite m t0
+	read -r pid suite m t0 <<< "${flight[0]}"
+	flight=("${flight[@]:1}")
+	echo "== $suite ($m)"
+	vm_finish "$pid" "$suite" "$m"
+	echo "   ($((SECONDS - t0)) s)"
 }
 
 # The kernel the next runs boot: Debian's, the debug kernel, or the
@@ -267,7 +300,7 @@ std_kernel() {
 }
 debug_kernel() {
 	kernel=(--kernel "$DEBUG_KERNEL" --ko "$DEBUG_KO") append=''
-	warn=$top/build/debug-warn suffix=''
+	warn=$top/build/debug-warn suffix=-debug
 }
 # The matrix's tree of the newest 7.x (scripts/kernel-tree.sh --boot:
 # built once into the cache), with our module as kernels.sh built it there.
@@ -295,10 +328,13 @@ if [ "$1" = check ]; then
 	std_harness
 	suites std
 	! newest_kernel || suites newest
+	debug_kernel
+	debug_harness
+	suites debug-ci
 else
 	debug_kernel
 	debug_harness
-	suites debug
+	suites debug-ci debug
 fi
 
 echo "== done in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s; logs in ${all_logs#"$top"/}/"
