@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # mkeif_test.sh [DIR]: the host-side tests of mkeif and mkeif-corrupt (built
-# in DIR, by default next to this script), as TAP. Good images round-trip
+# in DIR, by default next to this script), as KTAP. Good images round-trip
 # through --describe, with the CRC and PCRs checked against coreutils' and
 # gzip's own SHA-384 and CRC32; every kind of mkeif-corrupt is refused with
 # its exit status and a message naming the defect; bad build inputs are
@@ -16,17 +16,9 @@ mkeif=$dir/mkeif
 corrupt=$dir/mkeif-corrupt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() { # COND-STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=../testing/selftests/vsock_fwd/ktap_lib.sh
+. "$here/../testing/selftests/vsock_fwd/ktap_lib.sh"
+ktap_print_header
 
 # A stand-in bzImage: only its setup header's magic and version string
 # matter to mkeif.
@@ -55,9 +47,9 @@ field() { sed -n "s/^$1 //p" "$2"; }
 out=$tmp/one.eif
 "$mkeif" -o "$out" --kernel "$kernel" --cmdline "$cmdline" --ramdisk "$tmp/boot.cpio" \
 	>"$tmp/build.log" 2>&1
-ok $? build_one_ramdisk
+ktap_status $? build_one_ramdisk
 "$mkeif" --describe "$out" >"$tmp/one.txt" 2>&1
-ok $? describe_one_ramdisk
+ktap_status $? describe_one_ramdisk
 [ "$(field cmdline "$tmp/one.txt")" = "$cmdline" ] &&
 	[ "$(field version "$tmp/one.txt")" = 4 ] &&
 	[ "$(field flags "$tmp/one.txt")" = "0x0000 (x86_64)" ] &&
@@ -69,14 +61,14 @@ ok $? describe_one_ramdisk
 	grep -qx 'section 1 cmdline offset [0-9]* size '${#cmdline} "$tmp/one.txt" &&
 	grep -qx 'section 2 metadata offset [0-9]* size [0-9]*' "$tmp/one.txt" &&
 	grep -qx "section 3 ramdisk offset [0-9]* size $(stat -c %s "$tmp/boot.cpio")" "$tmp/one.txt"
-ok $? describe_fields
+ktap_status $? describe_fields
 pcr0=$(cat "$kernel" <(printf %s "$cmdline") "$tmp/boot.cpio" | pcr_of)
 pcr2=$(pcr_of </dev/null)
 [ "$(field PCR0 "$tmp/one.txt")" = "$pcr0" ] &&
 	[ "$(field PCR1 "$tmp/one.txt")" = "$pcr0" ] &&
 	[ "$(field PCR2 "$tmp/one.txt")" = "$pcr2" ] &&
 	! grep -q '^PCR8' "$tmp/one.txt"
-ok $? pcrs_one_ramdisk
+ktap_status $? pcrs_one_ramdisk
 
 # The CRC32 of everything but the CRC field, which is the header's last 4
 # bytes; mkeif lays the sections out back to back in table order. gzip's
@@ -85,20 +77,20 @@ want=$({ head -c 544 "$out"; tail -c +549 "$out"; } | gzip -c | tail -c 8 | head
 	od -An -tx4 | tr -d ' ')
 [ "$(field crc32 "$tmp/one.txt")" = "0x$want ok" ] &&
 	[ "$(od -An -tx1 -j544 -N4 "$out" | tr -d ' ')" = "$want" ]
-ok $? crc32_as_gzip_computes_it
+ktap_status $? crc32_as_gzip_computes_it
 
 # 2. Two ramdisks: the second is the application's, in PCR2 only.
 out2=$tmp/two.eif
 "$mkeif" -o "$out2" --kernel "$kernel" --cmdline "$cmdline" --ramdisk "$tmp/boot.cpio" \
 	--ramdisk "$tmp/app.cpio" --memory 512 --cpus 4 >"$tmp/build.log" 2>&1 &&
 	"$mkeif" --describe "$out2" >"$tmp/two.txt" 2>&1
-ok $? build_describe_two_ramdisks
+ktap_status $? build_describe_two_ramdisks
 [ "$(field PCR0 "$tmp/two.txt")" = "$(cat "$kernel" <(printf %s "$cmdline") "$tmp/boot.cpio" "$tmp/app.cpio" | pcr_of)" ] &&
 	[ "$(field PCR1 "$tmp/two.txt")" = "$pcr0" ] &&
 	[ "$(field PCR2 "$tmp/two.txt")" = "$(pcr_of <"$tmp/app.cpio")" ] &&
 	[ "$(field default_memory "$tmp/two.txt")" = $((512 << 20)) ] &&
 	[ "$(field default_cpus "$tmp/two.txt")" = 4 ]
-ok $? pcrs_two_ramdisks
+ktap_status $? pcrs_two_ramdisks
 
 # 3. JSON: the same description.
 "$mkeif" --describe "$out2" -j >"$tmp/two.json" 2>&1 &&
@@ -110,7 +102,7 @@ ok $? pcrs_two_ramdisks
 		.measurements.PCR2 == $p2 and .metadata.BuildMetadata.BuildTool == "mkeif" and
 		.metadata.BuildMetadata.KernelVersion == "6.12.0-test" and
 		.metadata.ImageName == "two"' "$tmp/two.json" >/dev/null
-ok $? describe_json
+ktap_status $? describe_json
 
 # 4. Metadata: --metadata is the CustomMetadata; a fixed SOURCE_DATE_EPOCH
 # makes the image reproducible.
@@ -123,7 +115,7 @@ SOURCE_DATE_EPOCH=1700000000 "$mkeif" -o "$tmp/a/m.eif" --kernel "$kernel" --cmd
 	cmp -s "$tmp/a/m.eif" "$tmp/b/m.eif" &&
 	"$mkeif" --describe -j "$tmp/a/m.eif" | jq -e '.metadata.CustomMetadata == {"app": "demo", "n": 3} and
 		.metadata.BuildMetadata.BuildTime == "2023-11-14T22:13:20+00:00"' >/dev/null
-ok $? metadata_and_reproducible
+ktap_status $? metadata_and_reproducible
 
 # 5. A signed image (the section as eif-add-signature.pl writes it): PCR8
 # measures the certificate, which openssl reads independently; the other
@@ -136,7 +128,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp384r1 -nodes \
 	[ "$(field PCR8 "$tmp/signed.txt")" = "$(openssl x509 -in "$tmp/cert.pem" -outform DER | pcr_of)" ] &&
 	[ "$(grep '^PCR[012] ' "$tmp/signed.txt")" = "$(grep '^PCR[012] ' "$tmp/two.txt")" ] &&
 	grep -qx 'section 5 signature offset [0-9]* size [0-9]*' "$tmp/signed.txt"
-ok $? signed_pcr8
+ktap_status $? signed_pcr8
 
 # 6. Bad build inputs: each refused with its status and a message.
 refused() { # NAME STATUS PATTERN CMD...
@@ -145,7 +137,7 @@ refused() { # NAME STATUS PATTERN CMD...
 	"$@" >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	[ "$got" -eq "$want" ] && grep -q -- "$pat" "$tmp/err" && [ ! -s "$tmp/out" ]
-	ok $? "$name"
+	ktap_status $? "$name"
 	[ "$got" -eq "$want" ] || echo "# exit status $got, expected $want: $(cat "$tmp/err")"
 }
 echo '[1, 2]' >"$tmp/array.json"
@@ -167,7 +159,7 @@ refused build_metadata_not_json 4 'broken.json: line' \
 refused build_bad_cpus 2 'not a number' \
 	"$mkeif" -o "$tmp/x.eif" --kernel "$kernel" --cmdline x --ramdisk "$tmp/boot.cpio" --cpus 0
 [ ! -e "$tmp/x.eif" ] && [ ! -e "$tmp/x.eif.tmp" ]
-ok $? build_refusals_leave_no_file
+ktap_status $? build_refusals_leave_no_file
 printf '\x81\x01' >"$tmp/sig-int"
 "$here/eif-add-signature.pl" "$out" "$tmp/bad.eif" --raw "$tmp/sig-int"
 refused signature_not_maps 17 'not an array of maps' "$mkeif" --describe "$tmp/bad.eif"
@@ -195,7 +187,8 @@ while IFS=$'\t' read -r kind status _ _; do
 	done
 done < <("$corrupt" --list)
 [ "$("$corrupt" --list | wc -l)" -eq "${#msg[@]}" ]
-ok $? corrupt_every_kind_tested
+ktap_status $? corrupt_every_kind_tested
 
-echo "1..$n"
-exit $failed
+# The plan comes last, when the count of corruptions is known.
+ktap_set_plan $((KTAP_TESTNO - 1))
+ktap_finished

@@ -11,16 +11,16 @@
 # loaded: a command line that parses exits 3 (module not loaded), and no
 # command can change anything. Netlink itself is netlink_test.sh's, in the
 # test VM. Needs the built tool (or VSOCK_FWD=the one to test), unshare
-# (util-linux), groff, and KSRC (default build/linux-6.12.117) for
-# ktap_helpers.sh.
+# (util-linux), groff, and the kernel's source for ktap_helpers.sh
+# (ktap_lib.sh).
 set -u
 
-top=$(cd "$(dirname "$0")/../../../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../.." && pwd)
 tool=${VSOCK_FWD:-$top/tools/vsock-fwd/vsock-fwd}
 man=$top/tools/vsock-fwd/vsock-fwd.8
-ksrc=${KSRC:-$top/build/linux-6.12.117}
-# shellcheck source=/dev/null
-. "$ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 1
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
 
 # The results, printed after the plan once all are known.
 names=() whys=()
@@ -173,11 +173,6 @@ result help_matches_man_page "$why"
 ktap_print_header
 ktap_set_plan "${#names[@]}"
 for i in "${!names[@]}"; do
-	if [ -z "${whys[i]}" ]; then
-		ktap_test_pass "${names[i]}"
-	else
-		ktap_print_msg "${whys[i]}"
-		ktap_test_fail "${names[i]}"
-	fi
+	ktap_check "${names[i]}" "${whys[i]}"
 done
 ktap_finished

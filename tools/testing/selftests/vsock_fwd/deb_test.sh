@@ -5,15 +5,15 @@
 # dpkg -i in the test VM with no module preloaded (run.sh --module none),
 # /usr, /etc, /var/lib/dpkg and /var/cache made writable and a small module
 # tree (install_lib.sh): the checks of install_test.sh, then dpkg
-# --purge leaving nothing behind. TAP output.
+# --purge leaving nothing behind. KTAP output.
 set -uo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=install_lib.sh
 . "$(dirname "$0")/install_lib.sh"
 debs=$top/build/deb
 
-echo "TAP version 13"
-echo "1..6"
+ktap_print_header
+ktap_set_plan 6
 
 t0=$SECONDS
 writable_root
@@ -22,7 +22,7 @@ mkdir -p /var/lib/dkms
 # The postinst builds the module with DKMS: most of this suite's time.
 timed dpkg -i "$debs"/vhost-vsock-fwd-dkms_*_all.deb "$debs"/vsock-fwd_*_amd64.deb \
 	> /tmp/dpkg.log 2>&1
-result $? "deb.dpkg_install"
+ktap_status $? deb.dpkg_install
 sed 's/^/# /' /tmp/dpkg.log | tail -n 30
 
 ( set -e
@@ -32,7 +32,7 @@ sed 's/^/# /' /tmp/dpkg.log | tail -n 30
   [ -f /etc/vsock-fwd/rules ] || fail "no rules file"
   grep -q '^ExecStart=/usr/sbin/vsock-fwd ' /usr/lib/systemd/system/vsock-fwd.service ||
 	fail "the unit does not run /usr/sbin/vsock-fwd" )
-result $? "deb.tool_files"
+ktap_status $? deb.tool_files
 
 check_installed deb updates/dkms packaged
 
@@ -48,7 +48,7 @@ check_installed deb updates/dkms packaged
   [ ! -e /etc/modprobe.d/vhost_vsock_fwd.conf ] || fail "modprobe.d file left behind"
   [ ! -e /etc/vsock-fwd ] || fail "/etc/vsock-fwd left behind"
   [ ! -e /usr/sbin/vsock-fwd ] || fail "vsock-fwd left behind" )
-result $? "deb.purge"
+ktap_status $? deb.purge
 rw_root_off
 echo "# packages: $((SECONDS - t0)) s"
-exit "$failed"
+ktap_finished

@@ -2,34 +2,22 @@
 #
 # Helpers of the suites that boot real guests (guest/run-guest.sh) inside
 # the test VM: e2e_test.sh and vsock_test.sh. Sourced; sets $top, $tmp,
-# $gbin (the guest's static programs, which run in the test VM as well),
-# a TAP counter and an EXIT trap.
+# $gbin (the guest's static programs, which run in the test VM as well)
+# and an EXIT trap, and brings the KTAP helpers (ktap_lib.sh).
 # shellcheck shell=bash disable=SC2034 # the variables are for the sourcing scripts
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 cd "$top" || exit 1
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$top/tools/testing/selftests/vsock_fwd/ktap_lib.sh"
 gbin=$top/build/guest/bin
 tmp=$(mktemp -d)
 # Through bash: run-guest.sh need not carry its executable bit.
 run_guest=(bash "$top/tools/testing/selftests/vsock_fwd/guest/run-guest.sh" --quiet)
-n=0 failed=0
 declare -A guest_pid
 # A command guest_start puts in front of run-guest.sh, e.g. one that hands
 # QEMU a prepared /dev/vhost-vsock fd; empty for most guests.
 launcher=()
-
-# result NAME WHY: one TAP line, ok if WHY (what went wrong) is empty; the
-# why goes before it.
-result() {
-	n=$((n + 1))
-	if [ -z "$2" ]; then
-		echo "ok $n $1"
-	else
-		printf '# %.2000s\n' "$2"
-		echo "not ok $n $1"
-		failed=1
-	fi
-}
 
 # guest_start NAME RUN-GUEST-ARGS...: boot a guest in the background; its
 # console goes to $tmp/NAME.log, run-guest.sh's own messages to NAME.err.
@@ -78,7 +66,7 @@ has() {
 		{ echo "no '$2' in $(basename "$1"): $(tail -n 8 "$1" 2> /dev/null | tr '\n' '|'); "; return 1; }
 }
 
-# why_of NAME: what a failed guest left, for the TAP comment.
+# why_of NAME: what a failed guest left, for the KTAP comment.
 why_of() {
 	echo "$1: $(tr '\n' '|' < "$tmp/$1.err") console: $(grep -E 'NITRO|VSOCK|ECHO|XFER' "$tmp/$1.log" 2> /dev/null | tr '\n' '|')"
 }

@@ -5,7 +5,7 @@
 # the test VM with our module loaded, each guest an unmodified VMM's
 # vhost-vsock device. The enclave guests run nitro-init's boot heartbeat
 # (connect 3:9000, 0xB7 both ways) exactly like a Nitro Enclave's init.
-# Prints TAP. Seven guest boots; the VM-to-VM cases run two at a time.
+# Prints KTAP. Seven guest boots; the VM-to-VM cases run two at a time.
 set -u
 
 # shellcheck source-path=SCRIPTDIR source=e2e_lib.sh
@@ -17,11 +17,11 @@ launch=$top/build/selftests/guest-launch
 ENC=16 FD_ENC=17 PCI_ENC=18 PARENT=20 ENC2=21 THIRD=22
 GT=240	# seconds a guest may take, boot included (nested TCG)
 
-echo "TAP version 13"
-echo "1..11"
+ktap_print_header
+ktap_set_plan 11
 
 # Built by the selftests Makefile: the VM's root is read-only.
-[ -x "$launch" ] || { echo "# $launch missing: run make"; exit 1; }
+[ -x "$launch" ] || ktap_exit_fail_msg "$launch missing: run make"
 
 # finish_guest NAME: wait for the guest (not in a subshell: it must be the
 # guest's parent); a non-zero exit status goes to $why.
@@ -45,7 +45,7 @@ hb_check() {
 	why+=$(has "$tmp/$1.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 	why+=$(has "$tmp/$1.hb" "^heartbeat from enclave cid $2 ")
 	kill "$hb_pid" 2> /dev/null
-	result "$3" "$why"
+	ktap_check "$3" "$why"
 }
 
 # (a) A rule set by CID with the tool before QEMU starts; QEMU untouched.
@@ -60,7 +60,7 @@ fi
 hb_check rule $ENC e2e.rule_by_cid_heartbeat_to_host
 why=$(has "$tmp/rule.log" '^VSOCK-XFER-OK received=.* peer=3:')
 why+=$(has "$tmp/rule.host" "^VSOCK-XFER-OK sent=.* peer=$ENC:5000")
-result e2e.host_connects_in_enclave_sees_cid_3 "$why"
+ktap_check e2e.host_connects_in_enclave_sees_cid_3 "$why"
 "$tool" del $ENC > /dev/null 2>&1
 
 # (b) No rule: the forward is set by ioctl on the fd QEMU gets as vhostfd=.
@@ -92,16 +92,16 @@ finish_guest enclave
 finish_guest parent
 why_hi=$(has "$tmp/enclave.log" '^VSOCK-XFER-OK received=4096 .* peer=2:')
 why_hi+=$(has "$tmp/enclave.in" "^VSOCK-XFER-OK sent=4096 .* peer=$ENC2:5002")
-result e2e.host_reaches_enclave_of_vm_parent_without_strict "$why$why_hi"
+ktap_check e2e.host_reaches_enclave_of_vm_parent_without_strict "$why$why_hi"
 why_hb=$(has "$tmp/enclave.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 why_hb+=$(has "$tmp/parent.log" "^VSOCK-ECHO-CONNECTED peer=$ENC2:")
-result e2e.enclave_vm_heartbeat_to_parent_vm "$why$why_hb"
+ktap_check e2e.enclave_vm_heartbeat_to_parent_vm "$why$why_hb"
 why_in=$(has "$tmp/enclave.log" '^VSOCK-XFER-OK received=.* peer=3:')
 why_in+=$(has "$tmp/parent.log" "^VSOCK-XFER-OK sent=.* peer=$ENC2:5000")
-result e2e.parent_vm_connects_in_enclave_sees_cid_3 "$why$why_in"
+ktap_check e2e.parent_vm_connects_in_enclave_sees_cid_3 "$why$why_in"
 why_sp=$(has "$tmp/enclave.log" '^VSOCK-XFER-OK sent=.* peer=3:5001')
 why_sp+=$(has "$tmp/parent.log" "^VSOCK-XFER-OK received=.* peer=$ENC2:")
-result e2e.seqpacket_enclave_vm_to_parent_vm "$why$why_sp"
+ktap_check e2e.seqpacket_enclave_vm_to_parent_vm "$why$why_sp"
 
 # (d) F_STRICT, the parent VM gone, a third VM up. The third VM listens on
 # 7001 until the test VM's go (a transfer on 7000). The enclave tries the
@@ -130,13 +130,13 @@ kill $host_listener 2> /dev/null
 notany() { ! grep -qE -- "$2" "$1" || echo "'$2' in $(basename "$1"); "; }
 why_x=$(has "$tmp/strict.log" "^VSOCK-XFER-FAIL send: connect to $THIRD:7001: Connection reset by peer")
 why_x+=$(notany "$tmp/third.log" '^VSOCK-ECHO-CONNECTED')
-result e2e.strict_enclave_cannot_reach_third_vm "$why$why_x"
+ktap_check e2e.strict_enclave_cannot_reach_third_vm "$why$why_x"
 why_h=$(has "$tmp/strict.log" '^VSOCK-XFER-FAIL send: connect to 2:7002: Connection reset by peer')
 why_h+=$(notany "$tmp/strict.host" '^VSOCK-XFER-OK')
-result e2e.strict_enclave_cannot_reach_host "$why$why_h"
+ktap_check e2e.strict_enclave_cannot_reach_host "$why$why_h"
 why_i=$(has "$tmp/strict.in" "^VSOCK-XFER-FAIL send: connect to $ENC2:5002")
 why_i+=$(notany "$tmp/strict.log" '^VSOCK-ECHO-CONNECTED')
-result e2e.strict_host_cannot_reach_enclave "$why$why_i"
+ktap_check e2e.strict_host_cannot_reach_enclave "$why$why_i"
 "$tool" del $ENC2 > /dev/null 2>&1
 
 # (f) Once on q35 with vhost-vsock-pci: the same device behind PCI.
@@ -146,4 +146,4 @@ guest_start q35 --machine q35 --cid $PCI_ENC --heartbeat 3 --timeout $GT -- true
 hb_check q35 $PCI_ENC e2e.q35_vhost_vsock_pci_heartbeat_to_host
 "$tool" del $PCI_ENC > /dev/null 2>&1
 
-exit "$failed"
+ktap_finished

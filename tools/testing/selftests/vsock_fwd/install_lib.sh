@@ -6,14 +6,16 @@
 # every way of installing must pass - modprobe, the modprobe.d file that
 # makes ours the vhost_vsock that gets loaded, the autoload when a VMM
 # opens /dev/vhost-vsock, modprobe -r, nothing left after removal - each a
-# TAP result.
+# KTAP result (ktap_lib.sh).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../../../.." && pwd)
 kver=$(uname -r)
-# The extracted source the module was built against (the Makefile's KSRC=):
-# DKMS builds take drivers/vhost/vhost.h from it instead of extracting
-# 1.5 GB of linux-source under TCG.
-export KSRC=$top/build/linux-${kver%%+*}
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
+# KSRC, the source the module was built against: DKMS builds take
+# drivers/vhost/vhost.h from it instead of extracting 1.5 GB of
+# linux-source under TCG.
+export KSRC
 # shellcheck source-path=SCRIPTDIR source=vm/rw-root.sh
 . "$here/vm/rw-root.sh"
 
@@ -60,18 +62,15 @@ open_autoloads_ours() {
 }
 
 # The checks of an installed module (MODDIR: where its installer puts it),
-# each a TAP result named PREFIX.check. The modprobe.d file is installed
+# each a KTAP result named PREFIX.check. The modprobe.d file is installed
 # by the caller when CONF is "packaged", else here.
 check_installed() { # PREFIX MODDIR CONF
-	( set -e; modprobe_loads_ours vhost_vsock_fwd "$2" )
-	result $? "$1.modprobe_vhost_vsock_fwd"
+	ktap_case "$1.modprobe_vhost_vsock_fwd" modprobe_loads_ours vhost_vsock_fwd "$2"
 	if [ "$3" != packaged ]; then
 		install -m 0644 "$top/scripts/modprobe.d/vhost_vsock_fwd.conf" /etc/modprobe.d/
 	fi
-	( set -e; modprobe_loads_ours vhost_vsock "$2" )
-	result $? "$1.modprobe_vhost_vsock"
-	( set -e; open_autoloads_ours )
-	result $? "$1.open_autoloads"
+	ktap_case "$1.modprobe_vhost_vsock" modprobe_loads_ours vhost_vsock "$2"
+	ktap_case "$1.open_autoloads" open_autoloads_ours
 	modprobe -r vhost_vsock_fwd vhost_vsock 2> /dev/null
 	rm -f /dev/vhost-vsock
 }
@@ -81,19 +80,6 @@ check_installed() { # PREFIX MODDIR CONF
 writable_root() {
 	rw_root_on /usr /etc || fail "no writable /usr and /etc"
 	rw_modules_on vhost_vsock || fail "no module tree"
-}
-
-# TAP results; failed is the sourcing test's exit status.
-n=0 failed=0
-# shellcheck disable=SC2034 # failed is read by the sourcing test
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
 }
 
 # Nothing of the module anywhere in the module tree or modprobe's indexes.

@@ -8,7 +8,7 @@
 # followed by what must then work - modprobe, the modprobe.d file that
 # makes ours the vhost_vsock that gets loaded, the autoload when a VMM
 # opens /dev/vhost-vsock, modprobe -r - and 'dkms remove' leaving nothing.
-# TAP output.
+# KTAP output.
 #
 # INSTALL_TEST_PARTS=LIST runs only those parts (make, dkms).
 set -uo pipefail
@@ -20,10 +20,10 @@ part_make() {
 	local t0=$SECONDS
 	writable_root
 	make -s -C "$top" install > /tmp/make-install.log 2>&1
-	result $? "install.make_install"
+	ktap_status $? install.make_install
 	sed 's/^/# /' /tmp/make-install.log
 	[ -x /usr/local/sbin/vsock-fwd ] && [ -f /usr/local/share/man/man8/vsock-fwd.8 ]
-	result $? "install.make_install_tool"
+	ktap_status $? install.make_install_tool
 	check_installed install.make updates no
 	rw_root_off
 	echo "# make install part: $((SECONDS - t0)) s"
@@ -39,23 +39,23 @@ part_dkms() {
 	  timed dkms add "$m"
 	  timed dkms build "$m" -k "$kver"
 	  timed dkms install "$m" -k "$kver" ) > /tmp/dkms.log 2>&1
-	result $? "install.dkms_add_build_install"
+	ktap_status $? install.dkms_add_build_install
 	sed 's/^/# /' /tmp/dkms.log | tail -n 30
 	check_installed install.dkms updates/dkms no
 	( set -e
 	  dkms remove "$m" --all > /tmp/dkms-remove.log 2>&1 || fail "dkms remove: $(cat /tmp/dkms-remove.log)"
 	  nothing_left )
-	result $? "install.dkms_remove"
+	ktap_status $? install.dkms_remove
 	rw_root_off
 	echo "# dkms part: $((SECONDS - t0)) s"
 }
 
 parts=${INSTALL_TEST_PARTS:-make dkms}
-echo "TAP version 13"
+ktap_print_header
 # Five results each.
 # shellcheck disable=SC2086 # the parts are words
 set -- $parts
-echo "1..$((5 * $#))"
+ktap_set_plan $((5 * $#))
 for part in $parts; do
 	case "$part" in
 	make) part_make ;;
@@ -63,4 +63,4 @@ for part in $parts; do
 	*) echo "install_test: no part $part" >&2; exit 2 ;;
 	esac
 done
-exit $failed
+ktap_finished

@@ -3,7 +3,7 @@
 #
 # kernels.sh [VERSION...]
 #
-# The kernel matrix, as TAP: build the module against Debian's source of
+# The kernel matrix, as KTAP: build the module against Debian's source of
 # each VERSION (default: 6.12, the 6.18 LTS and the newest 7.x), prepared
 # once in the cache by scripts/kernel-tree.sh, then again with sparse (C=2)
 # and W=1, which must print no diagnostic from our files. The builds run on
@@ -20,6 +20,8 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(6.12 6.18 7)
 
@@ -46,18 +48,16 @@ unexported() {
 		    <(exports "$2") -
 }
 
-echo "TAP version 13"
-echo "1..$((${#versions[@]} * 2))"
-n=0 failed=0
+ktap_print_header
+ktap_set_plan $((${#versions[@]} * 2))
 for v in "${versions[@]}"; do
 	t0=$SECONDS
 	if ! tree=$("$top/scripts/kernel-tree.sh" "$v" 2> "$top/build/kernels-$v.log"); then
 		sed 's/^/# /' "$top/build/kernels-$v.log"
 		for what in build sparse_w1; do
-			n=$((n + 1))
-			echo "not ok $n kernels.$v.$what # no tree"
+			echo "# no tree"
+			ktap_test_fail "kernels.$v.$what"
 		done
-		failed=1
 		continue
 	fi
 	# The tree's directory is <version>-<config>.
@@ -68,19 +68,17 @@ for v in "${versions[@]}"; do
 	"$top/scripts/module-tree.sh" "$src"
 	kmake() { nice make -C "$tree" M="$src" VHOST_SRC="$tree" KBUILD_MODPOST_WARN=1 "$@"; }
 
-	n=$((n + 1))
 	t0=$SECONDS
 	if log=$(kmake modules 2>&1) &&
 	   missing=$(unexported "$src/vhost_vsock_fwd.o" "$tree") && [ -z "$missing" ]; then
-		echo "ok $n kernels.$ver.build # $((SECONDS - t0)) s"
+		echo "# built in $((SECONDS - t0)) s"
+		ktap_test_pass "kernels.$ver.build"
 	else
 		[ -z "${missing:-}" ] || echo "# not exported: ${missing//$'\n'/ }"
 		grep -E 'error|warning' <<< "$log" | sed 's/^/# /'
-		echo "not ok $n kernels.$ver.build"
-		failed=1
+		ktap_test_fail "kernels.$ver.build"
 	fi
 
-	n=$((n + 1))
 	t0=$SECONDS
 	kmake clean > /dev/null 2>&1
 	if sparse=$("$top/scripts/sparse.sh" "$tree" 2>> "$top/build/kernels-$v.log"); then
@@ -92,11 +90,11 @@ for v in "${versions[@]}"; do
 	fi
 	diag=$(grep -E "^($src/|\./)?(drivers/vhost|include/uapi)/[^:]*:[0-9]+:[0-9]+: (warning|error)" <<< "$log")
 	if [ $status -eq 0 ] && [ -z "$diag" ]; then
-		echo "ok $n kernels.$ver.sparse_w1 # $((SECONDS - t0)) s"
+		echo "# checked in $((SECONDS - t0)) s"
+		ktap_test_pass "kernels.$ver.sparse_w1"
 	else
 		printf '%s\n' "${diag:-$log}" | sed 's/^/# /'
-		echo "not ok $n kernels.$ver.sparse_w1"
-		failed=1
+		ktap_test_fail "kernels.$ver.sparse_w1"
 	fi
 done
-exit $failed
+ktap_finished

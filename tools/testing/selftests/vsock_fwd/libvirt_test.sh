@@ -5,7 +5,7 @@
 # --module ours): a transient TCG domain (q35, the small test guest) with
 # <vsock model='virtio'><cid auto='no' address='16'/></vsock>, configured
 # only with 'vsock-fwd set 16 parent 2', sends the Nitro heartbeat to 3:9000
-# and gets it back from 'vsock-fwd heartbeat' on this host. TAP output.
+# and gets it back from 'vsock-fwd heartbeat' on this host. KTAP output.
 #
 # systemd is not PID 1 in the VM: libvirtd runs as a daemon of its own,
 # with a qemu.conf (on a writable /etc, vm/rw-root.sh) that runs QEMU as
@@ -24,18 +24,10 @@ cid=16
 tmp=$(mktemp -d)
 virsh=(virsh -q -c qemu:///system)
 
-n=0 failed=0
-echo "TAP version 13"
-echo "1..2"
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n libvirt.$2"
-	else
-		echo "not ok $n libvirt.$2"
-		failed=1
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
+ktap_print_header
+ktap_set_plan 2
 fail() { echo "# $*"; return 1; }
 
 start_libvirtd() {
@@ -118,16 +110,14 @@ heartbeat() {
 }
 
 t0=$SECONDS
-( set -e; start_libvirtd )
-result $? "libvirtd_starts"
+ktap_case libvirt.libvirtd_starts start_libvirtd
 echo "# libvirtd up after $((SECONDS - t0)) s"
 t0=$SECONDS
-( set -e; heartbeat )
-result $? "domain_heartbeats_host"
+ktap_case libvirt.domain_heartbeats_host heartbeat
 echo "# domain run: $((SECONDS - t0)) s"
 "${virsh[@]}" destroy enclave > /dev/null 2>&1
 kill "$(cat /run/libvirtd.pid 2> /dev/null)" 2> /dev/null
 "$tool" del "$cid"
 rw_root_off
 rm -rf "$tmp"
-exit "$failed"
+ktap_finished

@@ -3,7 +3,7 @@
 #
 # Module life cycle, in the test VM with no module preloaded
 # (run.sh --module none): load and unload, the refusal to load beside stock
-# vhost_vsock, and no unload while a device is open. TAP output.
+# vhost_vsock, and no unload while a device is open. KTAP output.
 # shellcheck disable=SC2317 # the cases run by name from the loop at the end
 set -uo pipefail
 
@@ -12,18 +12,10 @@ top=$(cd "$here/../../../.." && pwd)
 module=$here/vm/module.sh
 ko=$top/vhost_vsock_fwd.ko
 
-n=0 failed=0
-echo "TAP version 13"
-echo "1..4"
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n module.$2"
-	else
-		echo "not ok $n module.$2"
-		failed=1
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
+ktap_print_header
+ktap_set_plan 4
 fail() { echo "# $*"; return 1; }
 
 gone() { [ ! -d /sys/module/vhost_vsock_fwd ] && [ ! -d /sys/module/vhost_vsock ]; }
@@ -77,8 +69,7 @@ reload_cycles() {
 }
 
 for t in load_unload refused_beside_stock busy_while_open reload_cycles; do
-	( set -e; "$t" )
-	result $? "$t"
+	ktap_case "module.$t" "$t"
 	gone || { rmmod vhost_vsock_fwd vhost_vsock 2> /dev/null; true; }
 done
-exit $failed
+ktap_finished

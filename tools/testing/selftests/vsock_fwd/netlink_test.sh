@@ -3,14 +3,17 @@
 #
 # The vsock_fwd generic netlink family and the vsock-fwd tool, in the test
 # VM with our module loaded, run from the top of the repository as root.
-# Prints TAP. Needs tools/vsock-fwd/vsock-fwd and, in build/selftests,
+# Prints KTAP. Needs tools/vsock-fwd/vsock-fwd and, in build/selftests,
 # fwd_nl_guests and fwd_nl_raw (fake guests and raw netlink), and jq and
 # setpriv.
 # shellcheck disable=SC2317 # helpers run through check()
 set -u
 
-top=$(cd "$(dirname "$0")/../../../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../.." && pwd)
 cd "$top" || exit 1
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
 tool=$top/tools/vsock-fwd/vsock-fwd
 bin=${SELFTESTS_OUTPUT:-$top/build/selftests}
 guests=$bin/fwd_nl_guests
@@ -27,21 +30,8 @@ raw_cases=(u8_for_u32 u64_for_u32 nested_flag_on_u32 attr_len_below_header
 	unknown_parent_flag dev_set_without_flags dev_set_no_device
 	reserved_header_field unknown_command notification_as_request
 	still_works_after)
-n=0 failed=0
-echo "TAP version 13"
-echo "1..$((14 + ${#raw_cases[@]}))"
-
-# result NAME STATUS [WHY]: one TAP line; the why goes before it.
-result() {
-	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then
-		echo "ok $n netlink.$1"
-	else
-		[ -z "${3:-}" ] || echo "# $3"
-		echo "not ok $n netlink.$1"
-		failed=1
-	fi
-}
+ktap_print_header
+ktap_set_plan $((14 + ${#raw_cases[@]}))
 
 # check DESC CMD...: run CMD; on failure remember DESC and its output.
 why=
@@ -54,9 +44,9 @@ check() {
 		return 1
 	fi
 }
-# finish NAME: the TAP line for the checks since the last one.
+# finish NAME: the result of the checks since the last one.
 finish() {
-	if [ -z "$why" ]; then result "$1" 0; else result "$1" 1 "$why"; fi
+	ktap_check "netlink.$1" "$why"
 	why=
 }
 
@@ -341,11 +331,10 @@ finish batch_stops_at_first_failure
 # of range) and the family keeps working.
 "$raw" > "$tmp/raw" 2>&1
 for c in "${raw_cases[@]}"; do
-	if grep -qx "PASS raw.$c" "$tmp/raw"; then
-		result "raw_$c" 0
-	else
-		result "raw_$c" 1 "$(grep "raw.$c" "$tmp/raw" || echo "no result; output: $(head -c 300 "$tmp/raw")")"
-	fi
+	why=
+	grep -qx "PASS raw.$c" "$tmp/raw" ||
+		why=$(grep "raw.$c" "$tmp/raw" || echo "no result; output: $(head -c 300 "$tmp/raw")")
+	ktap_check "netlink.raw_$c" "$why"
 done
 
-exit $failed
+ktap_finished

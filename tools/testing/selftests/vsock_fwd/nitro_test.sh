@@ -12,7 +12,7 @@
 # With --vhost-user (make check-nitro, which builds what it needs): also the
 # machine's old vhost-user path (vsock=, with the vhost-device-vsock peer
 # built by make peer) on QEMU with and without the series.
-# Prints TAP.
+# Prints KTAP.
 set -u
 vu=0
 [ "${1:-}" != --vhost-user ] || vu=1
@@ -31,14 +31,14 @@ ENC=16 ENC2=17 PARENT=20 PENC=21 FD_ENC=22 VU=24
 GT=240	# seconds a guest may take, boot included (nested TCG)
 MIB=1048576
 
-echo "TAP version 13"
-[ -x "$qemu" ] || { echo "1..0 # SKIP $qemu missing: run make qemu"; exit 1; }
+ktap_print_header
+[ -x "$qemu" ] || ktap_exit_fail_msg "$qemu missing: run make qemu"
 if lsmod | grep -q '^vhost_vsock_fwd '; then
 	module=ours
-	echo "1..$((9 + 2 * vu))"
+	ktap_set_plan $((9 + 2 * vu))
 else
 	module=stock
-	echo "1..$((4 + 2 * vu))"
+	ktap_set_plan $((4 + 2 * vu))
 fi
 
 # eif NAME ARG...: build $tmp/NAME.eif whose application is ARG...
@@ -81,7 +81,7 @@ refused() {
 # the in-kernel one; QEMU must say so before it starts anything.
 refused both "'vsock' machine option .* cannot be used with 'parent-cid'" \
 	-M nitro-enclave,parent-cid=2,vsock=c,accel=tcg -chardev null,id=c
-result nitro.vsock_and_parent_cid_refused "$why"
+ktap_check nitro.vsock_and_parent_cid_refused "$why"
 
 # (f) The vhost-user path the machine had before the series, unchanged:
 # vhost-device-vsock forwards the enclave's connections to CID 1 (the
@@ -98,7 +98,7 @@ vhost_user() { # NAME QEMU
 	local name=$1 bin=$2 d i
 	[ $vu = 1 ] || return 0
 	if [ ! -x "$peer" ] || [ ! -x "$bin" ]; then
-		result "nitro.$name" "$peer or $bin missing: run make peer qemu-stock"
+		ktap_check "nitro.$name" "$peer or $bin missing: run make peer qemu-stock"
 		return
 	fi
 	modprobe vsock_loopback 2> /dev/null
@@ -128,29 +128,29 @@ vhost_user() { # NAME QEMU
 	why+=$(has "$tmp/$name.log" "^VSOCK-XFER-OK received=$MIB .* peer=3:8000")
 	[ -z "$why" ] || why+="daemon: $(tail -n 5 "$tmp/$name.peer" | tr '\n' '|'); "
 	kill $hb $d 2> /dev/null
-	result "nitro.$name" "$why"
+	ktap_check "nitro.$name" "$why"
 }
 
 if [ $module = stock ]; then
 	# The stock module answers VHOST_VSOCK_SET_FORWARD with ENOBUFS.
 	refused stock 'needs the vhost_vsock_fwd module' -M nitro-enclave,parent-cid=2,accel=tcg
-	result nitro.stock_module_refused_naming_ours "$why"
+	ktap_check nitro.stock_module_refused_naming_ours "$why"
 	# The project's launcher and tool say it as QEMU does.
 	"$launch" 10 3 2 strict -- true > "$tmp/launch.out" 2>&1
 	st=$?
 	why=
 	[ $st -eq 1 ] || why="guest-launch exit status $st; "
 	why+=$(has "$tmp/launch.out" 'needs the vhost_vsock_fwd module, which /dev/vhost-vsock is not \(.*\); load vhost_vsock_fwd in place of vhost_vsock')
-	result nitro.stock_launcher_names_ours "$why"
+	ktap_check nitro.stock_launcher_names_ours "$why"
 	"$tool" show > "$tmp/tool.out" 2>&1
 	st=$?
 	why=
 	[ $st -eq 3 ] || why="vsock-fwd exit status $st; "
 	why+=$(has "$tmp/tool.out" 'needs the vhost_vsock_fwd module, which /dev/vhost-vsock is not .*; load vhost_vsock_fwd in place of vhost_vsock')
-	result nitro.stock_tool_names_ours "$why"
+	ktap_check nitro.stock_tool_names_ours "$why"
 	vhost_user vhost_user_with_series "$qemu"
 	vhost_user vhost_user_without_series "$qemu_stock"
-	exit "$failed"
+	ktap_finished
 fi
 
 # (a) parent-cid=2: the host's applications are the parent. The heartbeat,
@@ -179,15 +179,15 @@ why+=$(has "$tmp/host.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 why+=$(has "$tmp/host.hb" "^heartbeat from enclave cid $ENC ")
 why+=$(has "$tmp/host.log" "^VSOCK-XFER-OK sent=$MIB .* peer=3:8000")
 why+=$(has "$tmp/host.log" "^VSOCK-XFER-OK received=$MIB .* peer=3:8000")
-result nitro.parent_cid_2_heartbeat_and_1mib_each_way "$why"
+ktap_check nitro.parent_cid_2_heartbeat_and_1mib_each_way "$why"
 kill $hb 2> /dev/null
 why=$(has "$tmp/host.log" '^VSOCK-XFER-OK received=.* peer=3:')
 why+=$(has "$tmp/host.in" "^VSOCK-XFER-OK sent=.* peer=$ENC:5000")
-result nitro.host_connects_in_enclave_sees_cid_3 "$why"
+ktap_check nitro.host_connects_in_enclave_sees_cid_3 "$why"
 why=
 [ "$dup" != none ] && [ "$dup" -ne 0 ] && [ "$dup" -ne 124 ] || why="QEMU exit status $dup; "
 why+=$(has "$tmp/dup.out" 'unable to set guest cid: Address already in use')
-result nitro.default_enclave_cid_16_in_use_refused "$why"
+ktap_check nitro.default_enclave_cid_16_in_use_refused "$why"
 
 # (b) parent-cid=P: a parent VM, whose own device accepts children (our
 # QEMU's accept-children=on, CAP_NET_ADMIN). It answers the heartbeat,
@@ -210,7 +210,7 @@ why+=$(has "$tmp/penc.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 why+=$(has "$tmp/penc.log" "^VSOCK-XFER-OK sent=$MIB .* peer=3:8000")
 why+=$(has "$tmp/parent.log" "^VSOCK-XFER-OK received=$MIB .* peer=$PENC:")
 why+=$(has "$tmp/penc.log" '^VSOCK-XFER-OK received=.* peer=3:')
-result nitro.parent_vm_both_directions "$why"
+ktap_check nitro.parent_vm_both_directions "$why"
 
 # (c) Two enclaves share the host as their parent, at once.
 "$tool" heartbeat count 2 > "$tmp/two.hb" 2>&1 &
@@ -233,7 +233,7 @@ why+=$(has "$tmp/two.svc" "^VSOCK-XFER-OK received=$MIB .* peer=$ENC2:")
 why+=$(has "$tmp/two.hb" "^heartbeat from enclave cid $ENC ")
 why+=$(has "$tmp/two.hb" "^heartbeat from enclave cid $ENC2 ")
 kill $hb 2> /dev/null
-result nitro.two_enclaves_share_one_parent "$why"
+ktap_check nitro.two_enclaves_share_one_parent "$why"
 
 # (d) A launcher configured the device and hands it over: vhostfd= alone
 # selects the in-kernel device, with the launcher's forward.
@@ -248,7 +248,7 @@ finish fd
 kill $hb 2> /dev/null
 why+=$(has "$tmp/fd.log" '^NITRO-HEARTBEAT-OK cid=3 port=9000')
 why+=$(has "$tmp/fd.hb" "^heartbeat from enclave cid $FD_ENC ")
-result nitro.vhostfd_from_a_launcher "$why"
+ktap_check nitro.vhostfd_from_a_launcher "$why"
 
 # (e) The enclave reads PCR0..2 from its NSM device (nsm-pcr, the guest's
 # libcbor client); they must be what mkeif --describe computes. It runs in
@@ -267,14 +267,14 @@ if [ -x "$gbin/nsm-pcr" ]; then
 		[ -n "$want" ] || why+="mkeif --describe gave no PCR$i; "
 		why+=$(has "$tmp/pcr.log" "^PCR$i $want\$")
 	done
-	result nitro.enclave_reads_its_pcrs_from_nsm "$why"
-	result nitro.enclave_runs_in_its_rootfs "$(has "$tmp/pcr.log" '^ENCLAVE-IN-ROOTFS')"
+	ktap_check nitro.enclave_reads_its_pcrs_from_nsm "$why"
+	ktap_check nitro.enclave_runs_in_its_rootfs "$(has "$tmp/pcr.log" '^ENCLAVE-IN-ROOTFS')"
 else
-	result nitro.enclave_reads_its_pcrs_from_nsm "no nsm-pcr in build/guest/bin: run make guest"
-	result nitro.enclave_runs_in_its_rootfs "no nsm-pcr in build/guest/bin: run make guest"
+	ktap_check nitro.enclave_reads_its_pcrs_from_nsm "no nsm-pcr in build/guest/bin: run make guest"
+	ktap_check nitro.enclave_runs_in_its_rootfs "no nsm-pcr in build/guest/bin: run make guest"
 fi
 
 vhost_user vhost_user_with_series "$qemu"
 vhost_user vhost_user_without_series "$qemu_stock"
 
-[ $failed -eq 0 ]
+ktap_finished

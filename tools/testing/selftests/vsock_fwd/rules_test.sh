@@ -5,7 +5,7 @@
 # none) and /usr and /etc made writable (vm/rw-root.sh): the tool is
 # installed with its udev rule and systemd unit, /etc/vsock-fwd/rules
 # holds good lines and bad ones, and the module is loaded, unloaded and
-# loaded again under a running systemd-udevd. TAP output.
+# loaded again under a running systemd-udevd. KTAP output.
 #
 # systemd is not PID 1 in the test VM, so this checks the two halves of
 # what it does on a host: udev tags the module's appearance with
@@ -24,18 +24,10 @@ unit=/usr/local/lib/systemd/system/vsock-fwd.service
 rules=/etc/vsock-fwd/rules
 tmp=$(mktemp -d)
 
-n=0 failed=0
-echo "TAP version 13"
-echo "1..5"
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n rules.$2"
-	else
-		echo "not ok $n rules.$2"
-		failed=1
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
+ktap_print_header
+ktap_set_plan 5
 fail() { echo "# $*"; return 1; }
 
 install_tool() {
@@ -127,11 +119,10 @@ keep_going_only_with_batch() {
 }
 
 for t in install_tool first_load reload missing_file keep_going_only_with_batch; do
-	( set -e; "$t" )
-	result $? "$t"
+	ktap_case "rules.$t" "$t"
 done
 udevadm control --exit
 "$module" unload ours
 rw_root_off
 rm -rf "$tmp"
-exit $failed
+ktap_finished

@@ -11,7 +11,7 @@
 # dials and sees its peer as CID 3, the test VM sees the guest's own CID,
 # and every case must still pass through the rewrite. The control channel
 # is TCP over QEMU user networking (the test VM is 10.0.2.2 to the guest; a
-# host forward reaches the guest's server). Prints TAP, one line per case,
+# host forward reaches the guest's server). Prints KTAP, one result per case,
 # direction and pass, one for both ends' exit status (a vsock_test that
 # exits non-zero, a guest that panics after its last result) and two for
 # vsock-rebind, which replaces the case skipped below.
@@ -58,8 +58,8 @@ passes=1
 [ ! -d /sys/module/vhost_vsock_fwd ] || passes=2
 
 mapfile -t cases < <("$vt" --list | tail -n +2)
-echo "TAP version 13"
-echo "1..$((2 * passes * (${#cases[@]} + 2)))"
+ktap_print_header
+ktap_set_plan $((2 * passes * (${#cases[@]} + 2)))
 
 # report ROLE HOSTOUT GUESTNAME HOSTRC GUESTRC [WHY]: a case passed if
 # both ends printed its "ID - NAME...ok", a skipped one if both printed
@@ -79,7 +79,8 @@ report() {
 			why="not run: case $first failed first"
 		elif [ -n "${skip_why[$id]:-}" ]; then
 			if grep -qF -- "$id - $name...skipped" "$host" && grep -qF -- "$id - $name...skipped" "$guest"; then
-				echo "ok $((n += 1)) vsock_test.$role.$id $name # SKIP ${skip_why[$id]}"
+				echo "# ${skip_why[$id]}"
+				ktap_test_skip "vsock_test.$role.$id $name"
 				continue
 			fi
 			why="not skipped by both ends"
@@ -87,7 +88,7 @@ report() {
 			first=$id
 			why="host: $(grep -F -A3 -- "$id - $name..." "$host" | tr '\n' '|') guest: $(grep -F -A3 -- "$id - $name..." "$guest" | tr '\n' '|')"
 		fi
-		result "vsock_test.$role.$id $name" "$why"
+		ktap_check "vsock_test.$role.$id $name" "$why"
 	done
 	why=${6:-}
 	if [ -z "$why" ]; then
@@ -96,7 +97,7 @@ report() {
 		[ "$grc" = 0 ] || why+="guest vsock_test exit status ${grc:-unknown}; "
 		[ "$5" != 124 ] && [ "$5" != 125 ] || why+="guest run exit status $5; $(why_of "$3")"
 	fi
-	result "vsock_test.$role.exit_status" "$why"
+	ktap_check "vsock_test.$role.exit_status" "$why"
 }
 
 # rebind_report ROLE HOSTOUT GUESTNAME HOSTRC GUESTRC [WHY]: vsock-rebind's
@@ -109,7 +110,7 @@ rebind_report() {
 		[ "$4" = 0 ] || why+="host vsock-rebind exit status $4; "
 		[ "$5" = 0 ] || why+="guest exit status $5; $(why_of "$3")"
 	fi
-	result "vsock_test.$1.rebind" "$why"
+	ktap_check "vsock_test.$1.rebind" "$why"
 }
 
 # run_pass TAG GUEST_PEER: both roles, reported as host_server[_TAG] and
@@ -176,4 +177,4 @@ if [ $passes = 2 ]; then
 	fi
 fi
 
-exit "$failed"
+ktap_finished

@@ -6,36 +6,23 @@
 # the kernel's own YNL CLI (tools/net/ynl/cli.py of the extracted source)
 # validates the spec, sets and deletes rules, dumps rules and devices, and
 # watches the events group; each answer must be what '"$tool" -j' says.
-# TAP output.
-# shellcheck disable=SC2317 # run through result()
+# KTAP output.
+# shellcheck disable=SC2317 # run through ktap_case
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/../../../.." && pwd)
-kver=$(uname -r)
-ksrc=$top/build/linux-${kver%%+*}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
+. "$here/ktap_lib.sh"
 bin=${SELFTESTS_OUTPUT:-$top/build/selftests}
 tmp=$(mktemp -d)
 tool=$top/tools/vsock-fwd/vsock-fwd
 spec=$top/Documentation/netlink/specs/vsock_fwd.yaml
-schema=$ksrc/Documentation/netlink/genetlink-legacy.yaml
-ynl=(python3 "$ksrc/tools/net/ynl/cli.py" --spec "$spec" --schema "$schema" --output-json)
+schema=$KSRC/Documentation/netlink/genetlink-legacy.yaml
+ynl=(python3 "$KSRC/tools/net/ynl/cli.py" --spec "$spec" --schema "$schema" --output-json)
 
-n=0 failed=0
-echo "TAP version 13"
-echo "1..6"
-result() { # NAME FN
-	local st
-	n=$((n + 1))
-	# Not in an 'if': set -e would be off in the function.
-	( set -e; "$2" )
-	st=$?
-	if [ $st -eq 0 ]; then
-		echo "ok $n ynl.$1"
-	else
-		echo "not ok $n ynl.$1"
-		failed=1
-	fi
-}
+ktap_print_header
+ktap_set_plan 6
 fail() { echo "# $*"; return 1; }
 # same A B: two JSON documents, equal.
 same() {
@@ -118,7 +105,7 @@ dev_dump() {
 # 6.12 cli.py cannot take a notification in the middle of a --do): it
 # subscribes, says so, and prints the notifications once it has two.
 watch_events() {
-	python3 - "$ksrc/tools/net/ynl" "$spec" "$schema" <<-'PY'
+	python3 - "$KSRC/tools/net/ynl" "$spec" "$schema" <<-'PY'
 	import json, select, sys
 	sys.path.insert(0, sys.argv[1])
 	from lib import YnlFamily
@@ -154,11 +141,8 @@ events() {
 	wait "$GUEST_PID"
 }
 
-result spec_valid spec_valid
-result rule_set_dump rule_set_dump
-result rule_del rule_del
-result dump_rejects_attrs dump_rejects_attrs
-result dev_dump dev_dump
-result events events
+for t in spec_valid rule_set_dump rule_del dump_rejects_attrs dev_dump events; do
+	ktap_case "ynl.$t" "$t"
+done
 rm -rf "$tmp"
-exit "$failed"
+ktap_finished

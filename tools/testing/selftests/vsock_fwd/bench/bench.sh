@@ -1,37 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh [--quick] [--tap] [--rounds N] [--time MS] [--sizes B,...]
-#          [--idle N] [--cases C,...] [--guest-bytes N] [--guest-time S]
-#          [--logs DIR] [--json FILE] [--label TEXT]
+# bench.sh [options]
 #
-# Runs in the test VM booted with --module none (vm/run.sh), as root, from
-# the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd
-# (and for the peer, vsock_loopback) in turn, ROUNDS times, rotating which
-# goes first every round, and measures each with
-# build/bench/vsock_fwd_bench and the real-guest cases with guest-bench.sh;
-# then prints the table of medians,
-# spread and ratios paired by round, and the JSON, each line prefixed with
-# "BENCH-JSON " so that the host can take it from the output (the VM's
-# root is read-only), or writes it to FILE.
-#
-#   --rounds N   stock/ours rounds (default 6)
-#   --time MS    length of each measurement (default 1000)
-#   --sizes LIST write sizes of the throughput tests (default 4096,65536)
-#   --idle N     idle devices of the scaling cases (default 500)
-#   --cases LIST only these cases (stock,relay,socat,ours,fwd,g2g,fwd_idle,
-#                g2g_idle, and the real guests l2_stock,l2_fwd,l2_peer;
-#                "all" is every one); a module none of them uses is not
-#                loaded. Without it, the fake-guest cases
-#   --guest-bytes N, --guest-time S
-#                bytes per throughput measurement, seconds of round trips
-#                and of connections, of the real guests (guest-bench.sh)
-#   --logs DIR   the real guests' consoles, the daemon's logs and what
-#                a step that failed or ran out of time left (guest-bench.sh)
-#   --quick      one short round: proves that everything runs (make check)
-#   --tap        TAP, one result per case (ran and gave sane numbers)
-#   --label TEXT how the VM ran (vm-bench.sh: its run.sh options), for the
-#                JSON
+# The benchmark, in the test VM: stock vhost_vsock against ours (and the
+# peer), round by round. The options and the output: usage() below.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,7 +14,42 @@ module=$here/../vm/module.sh
 
 rounds=6 time=1000 sizes=4096,65536 idle=500 cases='' tap=0 json='' label=''
 gopts=()
-usage() { sed -n '4,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() {
+	cat >&2 <<-'EOF'
+	bench.sh [--quick] [--tap] [--rounds N] [--time MS] [--sizes B,...]
+	         [--idle N] [--cases C,...] [--guest-bytes N] [--guest-time S]
+	         [--logs DIR] [--json FILE] [--label TEXT]
+
+	Runs in the test VM booted with --module none (vm/run.sh), as root, from
+	the top of the repository. Loads stock vhost_vsock and vhost_vsock_fwd
+	(and for the peer, vsock_loopback) in turn, ROUNDS times, rotating which
+	goes first every round, and measures each with
+	build/bench/vsock_fwd_bench and the real-guest cases with guest-bench.sh;
+	then prints the table of medians,
+	spread and ratios paired by round, and the JSON, each line prefixed with
+	"BENCH-JSON " so that the host can take it from the output (the VM's
+	root is read-only), or writes it to FILE.
+
+	  --rounds N   stock/ours rounds (default 6)
+	  --time MS    length of each measurement (default 1000)
+	  --sizes LIST write sizes of the throughput tests (default 4096,65536)
+	  --idle N     idle devices of the scaling cases (default 500)
+	  --cases LIST only these cases (stock,relay,socat,ours,fwd,g2g,fwd_idle,
+	               g2g_idle, and the real guests l2_stock,l2_fwd,l2_peer;
+	               "all" is every one); a module none of them uses is not
+	               loaded. Without it, the fake-guest cases
+	  --guest-bytes N, --guest-time S
+	               bytes per throughput measurement, seconds of round trips
+	               and of connections, of the real guests (guest-bench.sh)
+	  --logs DIR   the real guests' consoles, the daemon's logs and what
+	               a step that failed or ran out of time left (guest-bench.sh)
+	  --quick      one short round: proves that everything runs (make check)
+	  --tap        TAP, one result per case (ran and gave sane numbers)
+	  --label TEXT how the VM ran (vm-bench.sh: its run.sh options), for the
+	               JSON
+	EOF
+	exit 2
+}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;

@@ -3,43 +3,8 @@
 #
 # guest/run-guest.sh [options] [-- CMD...]
 #
-# Boot the small test guest (guest/build-kernel.sh, guest/build-initramfs.sh)
-# in stock QEMU, run CMD in it through /bin/sh -c and exit with CMD's
-# status, taken from nitro-init's final token. Fails by default: without
-# that token, or with a panic, WARN or BUG on the guest's console, the run
-# fails. Made for the test VM, where it runs nested; works anywhere.
-#
-#   --cid N               a vhost-vsock device with guest CID N
-#   --vhostfd FD          ... on this inherited /dev/vhost-vsock fd
-#   --vsock-opts OPTS     more options of that device, e.g. accept-children=on
-#                         (the parent-cid series: QEMU=build/qemu/bin/...)
-#   --vhost-user SOCKET   a vhost-user-vsock device served by the daemon
-#                         listening on SOCKET (vhost-device-vsock), the
-#                         guest's memory a shared memfd it can map
-#   --machine microvm|q35 microvm,acpi=off with virtio-mmio (default) or
-#                         q35 with virtio-pci
-#   --heartbeat off|CID[:PORT]
-#                         nitro-init's boot heartbeat (default: off; an
-#                         enclave uses 3, the default port 9000)
-#   --net HOSTFWD         user networking, the guest as 10.0.2.15 and the
-#                         host as 10.0.2.2; HOSTFWD is QEMU's, e.g.
-#                         hostfwd=tcp:127.0.0.1:5000-:5000, or "" for none
-#   --mem MB              guest memory (default 128)
-#   --timeout SEC         kill the guest after SEC seconds (default 300)
-#   --log FILE            also write the console to FILE (as it comes)
-#   --quiet               do not copy the console to stdout
-#   --append ARGS         more kernel command line
-#   --dir DIR             the guest's build directory (default build/guest)
-#   --eif FILE            boot the enclave image FILE on QEMU's nitro-enclave
-#                         machine (build/qemu, or $QEMU) instead; it brings
-#                         its own command line and application, so no CMD
-#   --nitro OPTS          that machine's options, e.g. parent-cid=2
-#   --qemu-arg ARG        one more argument for QEMU (repeatable)
-# Without CMD (and --eif) the guest runs an interactive shell.
-#
-# Exit status: CMD's (255: it never ran, e.g. a failed heartbeat), 124 on
-# timeout, 125 when the guest gave no final token or the kernel complained.
-# ACCEL=kvm:tcg uses KVM where it really works; the default is TCG.
+# Boot the small test guest in QEMU and run CMD in it; only nitro-init's
+# final token counts. The options and the exit status: usage() below.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +12,50 @@ top=$(cd "$here/../../../../.." && pwd)
 
 cid='' vhostfd='' vhostuser='' machine=microvm heartbeat=off net='' usenet=0
 mem=128 timeout=300 log='' quiet=0 append='' dir=$top/build/guest eif='' nitro=
-usage() { sed -n '4,42p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() {
+	cat >&2 <<-'EOF'
+	guest/run-guest.sh [options] [-- CMD...]
+
+	Boot the small test guest (guest/build-kernel.sh, guest/build-initramfs.sh)
+	in stock QEMU, run CMD in it through /bin/sh -c and exit with CMD's
+	status, taken from nitro-init's final token. Fails by default: without
+	that token, or with a panic, WARN or BUG on the guest's console, the run
+	fails. Made for the test VM, where it runs nested; works anywhere.
+
+	  --cid N               a vhost-vsock device with guest CID N
+	  --vhostfd FD          ... on this inherited /dev/vhost-vsock fd
+	  --vsock-opts OPTS     more options of that device, e.g. accept-children=on
+	                        (the parent-cid series: QEMU=build/qemu/bin/...)
+	  --vhost-user SOCKET   a vhost-user-vsock device served by the daemon
+	                        listening on SOCKET (vhost-device-vsock), the
+	                        guest's memory a shared memfd it can map
+	  --machine microvm|q35 microvm,acpi=off with virtio-mmio (default) or
+	                        q35 with virtio-pci
+	  --heartbeat off|CID[:PORT]
+	                        nitro-init's boot heartbeat (default: off; an
+	                        enclave uses 3, the default port 9000)
+	  --net HOSTFWD         user networking, the guest as 10.0.2.15 and the
+	                        host as 10.0.2.2; HOSTFWD is QEMU's, e.g.
+	                        hostfwd=tcp:127.0.0.1:5000-:5000, or "" for none
+	  --mem MB              guest memory (default 128)
+	  --timeout SEC         kill the guest after SEC seconds (default 300)
+	  --log FILE            also write the console to FILE (as it comes)
+	  --quiet               do not copy the console to stdout
+	  --append ARGS         more kernel command line
+	  --dir DIR             the guest's build directory (default build/guest)
+	  --eif FILE            boot the enclave image FILE on QEMU's nitro-enclave
+	                        machine (build/qemu, or $QEMU) instead; it brings
+	                        its own command line and application, so no CMD
+	  --nitro OPTS          that machine's options, e.g. parent-cid=2
+	  --qemu-arg ARG        one more argument for QEMU (repeatable)
+	Without CMD (and --eif) the guest runs an interactive shell.
+
+	Exit status: CMD's (255: it never ran, e.g. a failed heartbeat), 124 on
+	timeout, 125 when the guest gave no final token or the kernel complained.
+	ACCEL=kvm:tcg uses KVM where it really works; the default is TCG.
+	EOF
+	exit 2
+}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--cid) cid=$2; shift 2 ;;

@@ -3,35 +3,9 @@
 #
 # run.sh [options] -- CMD [ARGS...]
 #
-# Boot the test kernel (Debian 6.12, from 'make deps') in QEMU with this
-# machine's root shared read-only over 9p, load the module under test, run
-# CMD from the top of the repository and exit with its status. The run
-# fails by default: only the success token that vm/init.sh prints after CMD
-# counts. A panic, an oops, a WARN (panic_on_warn=1), a kernel complaint in
-# dmesg, a module that does not unload or a hang gives no token. A kernel
-# that dies before vm/init.sh runs is booted once more, once.
-#
-#   --module ours|stock|none   module to load (default: ours)
-#   --timeout SEC              kill the VM after SEC seconds (default: 600)
-#   --mem MB, --smp N          VM size (default: 2048, 2)
-#   --append ARGS              more kernel command line (slub_debug=FZPU...)
-#   --output FILE              also write CMD's output (without the kernel's
-#                              console messages) to FILE
-#   --keep DIR                 copy the files CMD leaves in /mnt/out/keep
-#                              (logs of a benchmark) to DIR
-#   --quiet                    do not print the console while it runs
-#   --interactive              a shell on the console instead of CMD
-#   --kernel DIR               boot DIR/bzImage (vm/debug/build-kernel.sh)
-#                              instead of Debian's kernel: 9p root without an
-#                              initramfs, modules from DIR/modroot
-#   --ko FILE                  our module, built for that kernel
-#   --icount                   guest time counts instructions (QEMU -icount,
-#                              one host thread, one vCPU): slower, but the
-#                              host's load no longer shows in what the guest
-#                              measures
-#
-# Exit status: CMD's, 124 on timeout, 125 when the VM gave no success token.
-# ACCEL=kvm:tcg uses KVM where it really works; the default is TCG.
+# Boot the test kernel in QEMU and run CMD in it, from the top of the
+# repository; only vm/init.sh's success token counts. The options and the
+# exit status: usage() below.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +14,42 @@ build=$top/build
 
 module=ours timeout=600 mem=2048 smp='' append='' output='' keep='' quiet=0 interactive=0
 icount=0 kdir='' ko=$top/vhost_vsock_fwd.ko
-usage() { sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() {
+	cat >&2 <<-'EOF'
+	run.sh [options] -- CMD [ARGS...]
+
+	Boot the test kernel (Debian 6.12, from 'make deps') in QEMU with this
+	machine's root shared read-only over 9p, load the module under test, run
+	CMD from the top of the repository and exit with its status. The run
+	fails by default: only the success token that vm/init.sh prints after CMD
+	counts. A panic, an oops, a WARN (panic_on_warn=1), a kernel complaint in
+	dmesg, a module that does not unload or a hang gives no token. A kernel
+	that dies before vm/init.sh runs is booted once more, once.
+
+	  --module ours|stock|none   module to load (default: ours)
+	  --timeout SEC              kill the VM after SEC seconds (default: 600)
+	  --mem MB, --smp N          VM size (default: 2048, 2)
+	  --append ARGS              more kernel command line (slub_debug=FZPU...)
+	  --output FILE              also write CMD's output (without the kernel's
+	                             console messages) to FILE
+	  --keep DIR                 copy the files CMD leaves in /mnt/out/keep
+	                             (logs of a benchmark) to DIR
+	  --quiet                    do not print the console while it runs
+	  --interactive              a shell on the console instead of CMD
+	  --kernel DIR               boot DIR/bzImage (vm/debug/build-kernel.sh)
+	                             instead of Debian's kernel: 9p root without an
+	                             initramfs, modules from DIR/modroot
+	  --ko FILE                  our module, built for that kernel
+	  --icount                   guest time counts instructions (QEMU -icount,
+	                             one host thread, one vCPU): slower, but the
+	                             host's load no longer shows in what the guest
+	                             measures
+
+	Exit status: CMD's, 124 on timeout, 125 when the VM gave no success token.
+	ACCEL=kvm:tcg uses KVM where it really works; the default is TCG.
+	EOF
+	exit 2
+}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--module) module=$2; shift 2 ;;
@@ -102,6 +111,9 @@ nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 		"$top" "$module" "$nonce" "$interactive"
 	printf 'export VSOCKFWD_KO=%q\n' "$ko"
 	[ -z "$kdir" ] || printf 'export VSOCKFWD_MODROOT=%q\n' "$kdir/modroot"
+	# The top Makefile's kernel source, where the suites take the
+	# kernel's ktap_helpers.sh from (ktap_lib.sh).
+	[ -z "${KSRC:-}" ] || printf 'export KSRC=%q\n' "$(realpath -m "$KSRC")"
 } > "$out/env"
 [ -z "$keep" ] || mkdir "$out/keep"
 printf '%q ' "$@" > "$out/cmd"
