@@ -215,6 +215,6 @@ clean:
 	-[ ! -f $(KDIR)/Makefile ] || $(MAKE) -C $(KDIR) M=$(SELFTESTS)/vm/warn clean
 	-$(MAKE) -C $(TOP)/tools/vsock-fwd clean
 	-$(MAKE) -C $(TOP)/tools/mkeif clean
-	-$(MAKE) -C $(SELFTESTS) clean
+	-$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC) clean
 	-$(MAKE) -C $(SELFTESTS)/bench clean
 	rm -rf $(BUILD)

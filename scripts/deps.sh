@@ -17,7 +17,7 @@ mkdir -p "$build"
 
 tools=(qemu-system-x86 busybox-static cpio build-essential bc bison flex
        libelf-dev libssl-dev libnl-genl-3-dev libnl-3-dev libjson-c-dev pkg-config sparse
-       jq socat kmod xz-utils zstd lz4 perl groff-base
+       jq socat kmod xz-utils zstd lz4 perl groff-base rsync
        rustc-web cargo-web libc6-dev patch
        libgnutls28-dev libcbor-dev libjansson-dev zlib1g-dev openssl
        libfdt-dev libglib2.0-dev ninja-build python3-venv python3-setuptools

@@ -19,6 +19,12 @@
  * All functions return 0 (or a byte count) on success and a negative errno
  * on failure; none of them exits, so ABI tests can check every errno.
  * Timeouts are in milliseconds; a negative timeout waits forever.
+ *
+ * The library (libfake_guest.a) in parts: fake_guest_vmm.c (the rings and
+ * the VMM side), fake_guest_conn.c (connections and credit),
+ * fake_guest_host.c (the device's ioctls, host sockets, host state),
+ * fake_guest_traffic.c (floods and transfers); fake_guest_pattern.h holds
+ * the test data it shares with the guest tools.
  */
 #ifndef FAKE_GUEST_H
 #define FAKE_GUEST_H
@@ -29,6 +35,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <linux/virtio_vsock.h>
+
+/* Deterministic test data: fg_pattern(), fg_csum(). */
+#include "fake_guest_pattern.h"
 
 #define FG_DEV_PATH	"/dev/vhost-vsock"
 #define FG_HOST_CID	2ULL
@@ -263,12 +272,6 @@ long fg_meminfo_kb(const char *key);
 long fg_pcp_free_kb(void);
 /* MemAvailable plus fg_pcp_free_kb(), in kB; -1 if either is missing. */
 long fg_mem_available_kb(void);
-
-/* Deterministic test data: fill buf with the stream seeded by seed at pos. */
-void fg_pattern(void *buf, size_t len, uint64_t seed, uint64_t pos);
-/* Running checksum (FNV-1a 64) for bulk data; start with FG_CSUM_INIT. */
-#define FG_CSUM_INIT	0xcbf29ce484222325ULL
-uint64_t fg_csum(uint64_t csum, const void *buf, size_t len);
 
 /*
  * One end of a stream: a host socket (fd >= 0) or a fake guest's

@@ -49,7 +49,8 @@ flock 9
 inputs=$( {
 	make -s -C "$src" kernelversion
 	gcc --version | head -n1
-	cat "$0" "$here"/*.c "$here"/*.h "$busybox" "$libcbor" "$src/usr/gen_init_cpio.c" \
+	cat "$0" "$here"/*.c "$here"/*.h "$here/../fake_guest_pattern.h" \
+		"$busybox" "$libcbor" "$src/usr/gen_init_cpio.c" \
 		"$vsock"/*.c "$vsock"/*.h "$vsock"/Makefile
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/initramfs.cpio" ] && [ "$(cat "$out/initramfs.inputs" 2>/dev/null)" = "$inputs" ]; then

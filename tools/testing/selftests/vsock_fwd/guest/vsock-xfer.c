@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The payload and its hash: the fake guest's test data. */
+#include "../fake_guest_pattern.h"
 #include "vsock-util.h"
 
 #define XFER_MAGIC	0x31465856	/* "VXF1" */
@@ -84,41 +86,6 @@ static const char *fail(const char *fmt, ...)
 	va_end(ap);
 	return fail_reason;
 }
-
-static uint64_t splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/*
- * Bytes [off, off + len) of the payload. Each 8-byte word depends on the
- * seed and its index only, so any chunking yields the same stream.
- */
-static void pattern(uint64_t seed, uint64_t off, unsigned char *buf, size_t len)
-{
-	uint64_t word = splitmix64(seed + (off >> 3));
-	size_t i;
-
-	for (i = 0; i < len; i++, off++) {
-		if (i && !(off & 7))
-			word = splitmix64(seed + (off >> 3));
-		buf[i] = word >> ((off & 7) * 8);
-	}
-}
-
-static uint64_t fnv1a(uint64_t hash, const unsigned char *buf, size_t len)
-{
-	while (len--) {
-		hash ^= *buf++;
-		hash *= 0x100000001b3ULL;
-	}
-	return hash;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ULL
 
 static double now(void)
 {
@@ -253,7 +220,7 @@ static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 		.magic = XFER_MAGIC,
 		.chunk = chunk,
 		.length = length,
-		.seed = splitmix64(time(NULL) ^ getpid()),
+		.seed = fg_mix(time(NULL) ^ getpid()),
 	};
 	unsigned char *buf, ack;
 	const char *err = NULL;
@@ -263,7 +230,7 @@ static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 	buf = calloc(1, chunk);
 	if (!buf)
 		return fail("out of memory");
-	*hash = FNV_INIT;
+	*hash = FG_CSUM_INIT;
 	if (write_all(fd, &hdr, sizeof(hdr))) {
 		err = fail("header: %s", strerror(errno));
 		goto out;
@@ -271,8 +238,8 @@ static const char *do_send(int fd, int type, uint64_t length, uint32_t chunk,
 	for (off = 0; off < length; off += len) {
 		len = length - off < chunk ? length - off : chunk;
 		if (!raw) {
-			pattern(hdr.seed, off, buf, len);
-			*hash = fnv1a(*hash, buf, len);
+			fg_pattern(buf, len, hdr.seed, off);
+			*hash = fg_csum(*hash, buf, len);
 		}
 		if (write_all(fd, buf, len)) {
 			err = fail("payload at offset %llu: %s",
@@ -313,7 +280,7 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 		goto out;
 	}
 	*length = hdr.length;
-	*hash = FNV_INIT;
+	*hash = FG_CSUM_INIT;
 	for (off = 0; off < hdr.length; off += len) {
 		len = hdr.length - off < hdr.chunk ? hdr.length - off : hdr.chunk;
 		err = receive(fd, type, buf, len, "payload");
@@ -321,7 +288,7 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 			goto out;
 		if (raw)
 			continue;
-		pattern(hdr.seed, off, want, len);
+		fg_pattern(want, len, hdr.seed, off);
 		if (memcmp(buf, want, len)) {
 			for (i = 0; buf[i] == want[i]; i++)
 				;
@@ -329,7 +296,7 @@ static const char *verify(int fd, int type, uint64_t *length, uint64_t *hash)
 				   (unsigned long long)(off + i), buf[i], want[i]);
 			goto out;
 		}
-		*hash = fnv1a(*hash, buf, len);
+		*hash = fg_csum(*hash, buf, len);
 	}
 	err = receive(fd, type, &trailer, sizeof(trailer), "trailer");
 	if (!err && !raw && trailer != *hash)
