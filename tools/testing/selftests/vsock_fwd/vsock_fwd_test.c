@@ -38,7 +38,7 @@
  * How soon a reset the module sends at once must arrive, in ms. A TCG
  * guest's wall clock on a busy host bounds nothing, so the bound is only
  * asserted where guest time counts instructions: the forward_timing suite
- * runs these cases under QEMU's -icount with VSOCK_FWD_rst_ms=500.
+ * runs these cases under QEMU's -icount with VSOCK_FWD_RST_MS=500.
  * Elsewhere it is TIMEOUT_MS, and getting an RST at all, where a device
  * that drops the packet leaves the connect to time out, is what shows it.
  */
@@ -46,7 +46,7 @@ static int rst_ms = TIMEOUT_MS;
 
 static void __attribute__((constructor)) rst_ms_from_env(void)
 {
-	const char *v = getenv("VSOCK_FWD_rst_ms");
+	const char *v = getenv("VSOCK_FWD_RST_MS");
 
 	if (v && atoi(v) > 0)
 		rst_ms = atoi(v);
