@@ -163,13 +163,20 @@ FIXTURE(guest) {
 	uint64_t cid;
 };
 
-FIXTURE_SETUP(guest)
+/* A fake guest in *g, running, with a CID of its own in *cid. */
+static void guest_start(struct __test_metadata *_metadata,
+			struct fg_guest **g, uint64_t *cid)
 {
 	int ret;
 
-	self->cid = fg_unique_cid(0);
-	ret = fg_start_cid(self->cid, &self->g);
+	*cid = fg_unique_cid(0);
+	ret = fg_start_cid(*cid, g);
 	ASSERT_EQ(0, ret) TH_LOG("fake guest: %s", strerror(-ret));
+}
+
+FIXTURE_SETUP(guest)
+{
+	guest_start(_metadata, &self->g, &self->cid);
 }
 
 FIXTURE_TEARDOWN(guest)
@@ -211,56 +218,95 @@ static int dial_host(struct fg_guest *g, struct fg_conn **c, int *lfd)
 	return fd;
 }
 
-TEST_F_TIMEOUT(guest, guest_connects_to_host, 60)
+/*
+ * A connection between the guest and a host socket, as either side dials
+ * it: the rows of the fixture dial.
+ */
+FIXTURE(dial) {
+	struct fg_guest *g;
+	uint64_t cid;
+};
+
+FIXTURE_VARIANT(dial) {
+	bool host_dials;
+};
+
+FIXTURE_VARIANT_ADD(dial, guest_dials) {
+	.host_dials = false,
+};
+
+FIXTURE_VARIANT_ADD(dial, host_dials) {
+	.host_dials = true,
+};
+
+FIXTURE_SETUP(dial)
 {
-	uint32_t port, peer_port;
-	uint64_t peer_cid;
-	struct fg_conn *c;
-	int lfd, fd;
-	char byte;
-
-	lfd = fg_host_listen(SOCK_STREAM, &port);
-	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_STREAM,
-				VMADDR_CID_HOST, port, TIMEOUT_MS, &c));
-	EXPECT_EQ(FG_HOST_CID, fg_conn_peer_cid(c));
-	fd = fg_host_accept(lfd, TIMEOUT_MS, &peer_cid, &peer_port);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
-	/* The host sees the guest's own address. */
-	EXPECT_EQ(self->cid, peer_cid);
-	EXPECT_EQ(fg_conn_local_port(c), peer_port);
-	ASSERT_EQ(0, exchange(c, fd, 100000));
-
-	/* The host closes: the guest sees the end of the stream. */
-	close(fd);
-	EXPECT_EQ(0, fg_recv(c, &byte, 1, TIMEOUT_MS));
-	EXPECT_EQ(0, fg_wait_closed(c, TIMEOUT_MS));
-	fg_conn_free(c);
-	close(lfd);
+	guest_start(_metadata, &self->g, &self->cid);
 }
 
-TEST_F_TIMEOUT(guest, host_connects_to_guest, 60)
+FIXTURE_TEARDOWN(dial)
 {
-	const uint32_t port = 1234;
+	fg_close(self->g);
+}
+
+#define GUEST_PORT	1234
+
+/*
+ * Connect guest g (CID cid) and a host socket of type, dialled by the
+ * host or by the guest: the guest's end in *c, the host's returned. Each
+ * end sees the other's own address.
+ */
+static int dial_pair(struct __test_metadata *_metadata, struct fg_guest *g,
+		     uint64_t cid, bool host_dials, int type,
+		     struct fg_conn **c)
+{
+	uint16_t vtype = type == SOCK_STREAM ? VIRTIO_VSOCK_TYPE_STREAM :
+			 VIRTIO_VSOCK_TYPE_SEQPACKET;
+	uint32_t port, peer_port;
+	uint64_t peer_cid;
+	int lfd, fd;
+
+	if (host_dials) {
+		ASSERT_EQ(0, fg_listen(g, vtype, GUEST_PORT));
+		fd = fg_host_connect(type, cid, GUEST_PORT, TIMEOUT_MS);
+		ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(-fd));
+		ASSERT_EQ(0, fg_accept(g, GUEST_PORT, TIMEOUT_MS, c));
+	} else {
+		lfd = fg_host_listen(type, &port);
+		ASSERT_LE(0, lfd);
+		ASSERT_EQ(0, fg_connect(g, vtype, VMADDR_CID_HOST, port,
+					TIMEOUT_MS, c));
+		fd = fg_host_accept(lfd, TIMEOUT_MS, &peer_cid, &peer_port);
+		close(lfd);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(cid, peer_cid);
+		EXPECT_EQ(fg_conn_local_port(*c), peer_port);
+	}
+	EXPECT_EQ(FG_HOST_CID, fg_conn_peer_cid(*c));
+	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
+	return fd;
+}
+
+/*
+ * Data both ways; the guest stops sending: the host reads the end of the
+ * stream; the host closes: the guest sees the end of the stream, and the
+ * connection closes.
+ */
+TEST_F_TIMEOUT(dial, stream, 60)
+{
 	struct fg_conn *c;
 	char byte;
 	int fd;
 
-	ASSERT_EQ(0, fg_listen(self->g, VIRTIO_VSOCK_TYPE_STREAM, port));
-	fd = fg_host_connect(SOCK_STREAM, self->cid, port, TIMEOUT_MS);
-	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(-fd));
-	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
-	ASSERT_EQ(0, fg_accept(self->g, port, TIMEOUT_MS, &c));
-	/* The guest sees the host as CID 2. */
-	EXPECT_EQ(FG_HOST_CID, fg_conn_peer_cid(c));
+	fd = dial_pair(_metadata, self->g, self->cid, variant->host_dials,
+		       SOCK_STREAM, &c);
 	ASSERT_EQ(0, exchange(c, fd, 100000));
-
-	/* The guest stops sending: the host reads the end of the stream. */
 	ASSERT_EQ(0, fg_shutdown(c, VIRTIO_VSOCK_SHUTDOWN_SEND));
 	EXPECT_EQ(0, read(fd, &byte, 1));
-	fg_conn_free(c);
 	close(fd);
+	EXPECT_EQ(0, fg_recv(c, &byte, 1, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_wait_closed(c, TIMEOUT_MS));
+	fg_conn_free(c);
 }
 
 TEST_F(guest, host_connects_to_no_listener)
@@ -528,88 +574,71 @@ TEST_F_TIMEOUT(guest, bulk_64mib, 600)
 static const size_t msg_sizes[] = { 1, 100, 4096, 65536, 65537, 200000 };
 #define N_MSGS	ARRAY_SIZE(msg_sizes)
 
-/*
- * The host connects to a SEQPACKET listener on port in the guest, and
- * messages of these sizes go both ways.
- */
-static void seqpacket_from_host(struct __test_metadata *_metadata,
-				struct fg_guest *g, uint64_t cid,
-				uint32_t port, const size_t *sizes,
-				unsigned int n)
+/* Messages of these sizes both ways on a SEQPACKET connection. */
+static void messages(struct __test_metadata *_metadata, struct fg_conn *c,
+		     int fd, const size_t *sizes, unsigned int n)
+{
+	struct fg_end ge = FG_END_GUEST(c), he = FG_END_HOST(fd);
+
+	EXPECT_EQ(0, fg_transfer_msgs(&ge, &he, sizes, n, TIMEOUT_MS));
+	EXPECT_EQ(0, fg_transfer_msgs(&he, &ge, sizes, n, TIMEOUT_MS));
+}
+
+TEST_F_TIMEOUT(dial, seqpacket, 120)
 {
 	struct fg_conn *c;
 	int fd;
 
-	ASSERT_EQ(0, fg_listen(g, VIRTIO_VSOCK_TYPE_SEQPACKET, port));
-	fd = fg_host_connect(SOCK_SEQPACKET, cid, port, TIMEOUT_MS);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
-	ASSERT_EQ(0, fg_accept(g, port, TIMEOUT_MS, &c));
-	EXPECT_EQ(0, fg_transfer_msgs(&FG_END_HOST(fd), &FG_END_GUEST(c),
-				      sizes, n, TIMEOUT_MS));
-	EXPECT_EQ(0, fg_transfer_msgs(&FG_END_GUEST(c), &FG_END_HOST(fd),
-				      sizes, n, TIMEOUT_MS));
+	ASSERT_TRUE(!!(fg_features(self->g) &
+		      (1ULL << VIRTIO_VSOCK_F_SEQPACKET)));
+	fd = dial_pair(_metadata, self->g, self->cid, variant->host_dials,
+		       SOCK_SEQPACKET, &c);
+	messages(_metadata, c, fd, msg_sizes, N_MSGS);
 	fg_conn_free(c);
 	close(fd);
 }
 
+/*
+ * Messages that each take the receiver's whole buffer after one that left
+ * a little unreported: the sender waits until all of a message fits, so
+ * they pass only if the receiver returns the credit of every message it
+ * read.
+ */
+TEST_F_TIMEOUT(dial, seqpacket_full_buffer, 120)
+{
+	static const size_t sizes[] = {
+		1, FG_BUF_ALLOC, FG_BUF_ALLOC / 2 + 1, FG_BUF_ALLOC,
+	};
+	struct fg_conn *c;
+	int fd;
+
+	fd = dial_pair(_metadata, self->g, self->cid, variant->host_dials,
+		       SOCK_SEQPACKET, &c);
+	messages(_metadata, c, fd, sizes, ARRAY_SIZE(sizes));
+	fg_conn_free(c);
+	close(fd);
+}
+
+/*
+ * Messages queued back to back stay apart, and a short read truncates
+ * one message without touching the next.
+ */
 TEST_F_TIMEOUT(guest, seqpacket_boundaries, 120)
 {
 	struct fg_conn *c;
-	struct fg_end ge, he;
-	uint32_t port;
-	int lfd, fd;
 	char in[8];
+	int fd;
 
-	ASSERT_TRUE(!!(fg_features(self->g) &
-		      (1ULL << VIRTIO_VSOCK_F_SEQPACKET)));
-	lfd = fg_host_listen(SOCK_SEQPACKET, &port);
-	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, fg_connect(self->g, VIRTIO_VSOCK_TYPE_SEQPACKET,
-				VMADDR_CID_HOST, port, TIMEOUT_MS, &c));
-	fd = fg_host_accept(lfd, TIMEOUT_MS, NULL, NULL);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fg_host_timeouts(fd, TIMEOUT_MS));
-	ge = FG_END_GUEST(c);
-	he = FG_END_HOST(fd);
-	EXPECT_EQ(0, fg_transfer_msgs(&ge, &he, msg_sizes, N_MSGS,
-				      TIMEOUT_MS));
-	EXPECT_EQ(0, fg_transfer_msgs(&he, &ge, msg_sizes, N_MSGS,
-				      TIMEOUT_MS));
-	/*
-	 * Messages queued back to back stay apart, and a short read
-	 * truncates one message without touching the next.
-	 */
+	fd = dial_pair(_metadata, self->g, self->cid, false, SOCK_SEQPACKET,
+		       &c);
 	ASSERT_EQ(3, send(fd, "abc", 3, 0));
 	ASSERT_EQ(2, send(fd, "de", 2, 0));
 	ASSERT_EQ(3, fg_recv_msg(c, in, 1, NULL, TIMEOUT_MS));
 	EXPECT_EQ('a', in[0]);
 	ASSERT_EQ(2, fg_recv_msg(c, in, sizeof(in), NULL, TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(in, "de", 2));
-
 	fg_conn_free(c);
 	close(fd);
-	close(lfd);
-
-	/* The host connects to a SEQPACKET listener in the guest too. */
-	seqpacket_from_host(_metadata, self->g, self->cid, 3456, msg_sizes,
-			    N_MSGS);
-}
-
-/*
- * Messages that each take the receiver's whole buffer after one that left
- * a little unreported: the host's socket waits until all of a message
- * fits, so they pass only if the guest returns the credit of every
- * message it read.
- */
-TEST_F_TIMEOUT(guest, seqpacket_full_buffer, 120)
-{
-	static const size_t sizes[] = {
-		1, FG_BUF_ALLOC, FG_BUF_ALLOC / 2 + 1, FG_BUF_ALLOC,
-	};
-
-	seqpacket_from_host(_metadata, self->g, self->cid, 3456, sizes,
-			    ARRAY_SIZE(sizes));
 }
 
 /*
@@ -670,7 +699,10 @@ TEST_F_TIMEOUT(guest, chained_descriptors, 120)
 	fg_conn_free(c);
 	close(fd);
 	close(lfd);
-	seqpacket_from_host(_metadata, g, cfg.cid, 3456, msg_sizes, N_MSGS);
+	fd = dial_pair(_metadata, g, cfg.cid, true, SOCK_SEQPACKET, &c);
+	messages(_metadata, c, fd, msg_sizes, N_MSGS);
+	fg_conn_free(c);
+	close(fd);
 	fg_close(g);
 }
 

@@ -135,7 +135,8 @@ FIXTURE(netns) {
 	int fd[4];
 };
 
-FIXTURE_SETUP(netns)
+static void namespaces_open(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(netns) *self)
 {
 	char mode[16];
 	int m, i;
@@ -168,7 +169,8 @@ FIXTURE_SETUP(netns)
 	ASSERT_EQ(0, ns_enter(self->init));
 }
 
-FIXTURE_TEARDOWN(netns)
+static void namespaces_close(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(netns) *self)
 {
 	int i;
 
@@ -186,6 +188,16 @@ FIXTURE_TEARDOWN(netns)
 	close(self->global);
 	close(self->a);
 	close(self->b);
+}
+
+FIXTURE_SETUP(netns)
+{
+	namespaces_open(_metadata, self);
+}
+
+FIXTURE_TEARDOWN(netns)
+{
+	namespaces_close(_metadata, self);
 }
 
 /* Guest n with CID cid in the namespace ns. */
@@ -314,14 +326,42 @@ static void forward_stays(struct __test_metadata *_metadata,
 		fg_conn_free(c);
 }
 
-TEST_F(netns, forward_stays_in_global_namespace)
+/* The same namespaces; a row says which two hold the parent and the child. */
+FIXTURE(netns_forward) {
+	FIXTURE_DATA(netns) ns;
+};
+
+FIXTURE_VARIANT(netns_forward) {
+	bool local;
+};
+
+/* The initial namespace and the global one it made. */
+FIXTURE_VARIANT_ADD(netns_forward, global) {
+	.local = false,
+};
+
+/* Two local namespaces. */
+FIXTURE_VARIANT_ADD(netns_forward, local) {
+	.local = true,
+};
+
+FIXTURE_SETUP(netns_forward)
 {
-	forward_stays(_metadata, self, self->init, self->global);
+	namespaces_open(_metadata, &self->ns);
 }
 
-TEST_F(netns, forward_stays_in_local_namespace)
+FIXTURE_TEARDOWN(netns_forward)
 {
-	forward_stays(_metadata, self, self->b, self->a);
+	namespaces_close(_metadata, &self->ns);
+}
+
+TEST_F(netns_forward, stays_in_namespace)
+{
+	if (variant->local)
+		forward_stays(_metadata, &self->ns, self->ns.b, self->ns.a);
+	else
+		forward_stays(_metadata, &self->ns, self->ns.init,
+			      self->ns.global);
 }
 
 /*
