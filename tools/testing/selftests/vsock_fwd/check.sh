@@ -35,8 +35,9 @@ mkdir -p "$logs"
 # On Debian's kernel the suites run with SLUB debugging (red zones,
 # poisoning, sanity checks) and KFENCE sampling: they report a use after
 # free or an overflow as a "BUG", which panic_on_warn turns into a failed
-# run. The debug kernel has KASAN instead, and its suites' timeouts are
-# stretched by this factor (KASAN, lockdep and kmemleak slow TCG down).
+# run. The debug kernel has KASAN instead; KASAN, lockdep and kmemleak
+# slow TCG down by about this factor, by which its suites' timeouts and
+# the fake-guest tests' hang bounds (VSOCK_FWD_SLOWDOWN) are stretched.
 std_append='slub_debug=FZPU kfence.sample_interval=10'
 debug_slowdown=3
 
@@ -103,6 +104,7 @@ vm_start() {
 		vm=(--icount)
 		shift
 	fi
+	[ "$slowdown" -eq 1 ] || set -- env VSOCK_FWD_SLOWDOWN="$slowdown" "$@"
 	: > "$log.tap"
 	"$run" --quiet --module "$m" --timeout "$timeout" "${vm[@]}" \
 		"${kernel[@]}" --append "$append" --output "$log.tap" -- "$@" > "$log.console" 2>&1 &
@@ -269,7 +271,7 @@ suites() {
 			case ",$tiers," in *",$want,"*) break ;; esac
 		done
 		[ "$want" != none ] || continue
-		[ "${#kernel[@]}" -eq 0 ] || timeout=$((timeout * debug_slowdown))
+		timeout=$((timeout * slowdown))
 		for m in ${modules//,/ }; do
 			case "$cmd" in
 			--icount*) [ "${#flight[@]}" -lt 2 ] || land ;;
@@ -296,11 +298,11 @@ land() {
 # The kernel the next runs boot: Debian's, the debug kernel, or the
 # newest 7.x (suffix: what the suites' names say of it).
 std_kernel() {
-	kernel=() append=$std_append warn=$top/build/warn suffix=''
+	kernel=() append=$std_append warn=$top/build/warn suffix='' slowdown=1
 }
 debug_kernel() {
 	kernel=(--kernel "$DEBUG_KERNEL" --ko "$DEBUG_KO") append=''
-	warn=$top/build/debug-warn suffix=-debug
+	warn=$top/build/debug-warn suffix=-debug slowdown=$debug_slowdown
 }
 # The matrix's tree of the newest 7.x (scripts/kernel-tree.sh --boot:
 # built once into the cache), with our module as kernels.sh built it there.
@@ -315,7 +317,7 @@ newest_kernel() {
 	ver=${ver%-*}
 	echo "   (linux $ver ready in $((SECONDS - t0)) s)"
 	kernel=(--kernel "$tree" --ko "$top/build/kernels/$ver/vhost_vsock_fwd.ko")
-	append=$std_append warn='' suffix=-$ver
+	append=$std_append warn='' suffix=-$ver slowdown=1
 }
 
 all_logs=$logs

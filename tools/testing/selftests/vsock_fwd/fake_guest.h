@@ -39,6 +39,15 @@
 /* Deterministic test data: fg_pattern(), fg_csum(). */
 #include "fake_guest_pattern.h"
 
+/*
+ * How long a test waits for progress before it calls the wait a hang, in
+ * ms: 10 s, times VSOCK_FWD_SLOWDOWN when that is set. check.sh sets it
+ * on the debug kernel, where KASAN, lockdep and kmemleak make TCG about
+ * three times slower. It bounds a hang, not speed.
+ */
+int fg_timeout_ms(void);
+#define TIMEOUT_MS	fg_timeout_ms()
+
 #define FG_DEV_PATH	"/dev/vhost-vsock"
 #define FG_HOST_CID	2ULL
 /* Receive buffer a guest advertises per connection (buf_alloc). */

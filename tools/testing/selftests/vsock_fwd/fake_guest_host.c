@@ -20,6 +20,18 @@
 
 #include "fake_guest.h"
 
+int fg_timeout_ms(void)
+{
+	static int ms;
+	const char *v;
+
+	if (!ms) {
+		v = getenv("VSOCK_FWD_SLOWDOWN");
+		ms = 10000 * (v && atoi(v) > 1 ? atoi(v) : 1);
+	}
+	return ms;
+}
+
 /* ---- the device ---- */
 
 int fg_ioctl(int fd, unsigned long req, void *arg)

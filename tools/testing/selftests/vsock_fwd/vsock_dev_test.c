@@ -29,8 +29,6 @@
 #include "fake_guest.h"
 #include "kselftest_harness.h"
 
-/* Generous for TCG, where everything is 10-50 times slower. */
-#define TIMEOUT_MS	10000
 /* How long to watch for a packet that must not come. */
 #define QUIET_MS	500
 

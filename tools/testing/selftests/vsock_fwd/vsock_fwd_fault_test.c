@@ -35,7 +35,6 @@
 #include "fake_guest.h"
 #include "kselftest_harness.h"
 
-#define TIMEOUT_MS	10000
 /* A REQUEST the device dropped leaves the connect to time out. */
 #define DROPPED_MS	2000
 #define ALIAS		3ULL

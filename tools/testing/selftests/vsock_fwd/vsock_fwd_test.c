@@ -30,8 +30,6 @@
 #include "fake_guest.h"
 #include "kselftest_harness.h"
 
-#define TIMEOUT_MS	10000
-
 /* How long to watch for a packet that must not come. */
 #define QUIET_MS	500
 /*
@@ -42,15 +40,17 @@
  * Elsewhere it is TIMEOUT_MS, and getting an RST at all, where a device
  * that drops the packet leaves the connect to time out, is what shows it.
  */
-static int rst_ms = TIMEOUT_MS;
+static int rst_ms_env;
 
 static void __attribute__((constructor)) rst_ms_from_env(void)
 {
 	const char *v = getenv("VSOCK_FWD_RST_MS");
 
 	if (v && atoi(v) > 0)
-		rst_ms = atoi(v);
+		rst_ms_env = atoi(v);
 }
+
+#define RST_MS		(rst_ms_env ?: TIMEOUT_MS)
 #define NITRO_ALIAS	3ULL
 #define PARENT_PORT	9000
 #define ENCLAVE_PORT	5000
@@ -373,7 +373,7 @@ static void unreachable(struct __test_metadata *_metadata,
 			struct fg_guest *from, struct fg_guest *to,
 			uint64_t cid, int expect)
 {
-	int wait = expect == -ETIMEDOUT ? QUIET_MS : rst_ms;
+	int wait = expect == -ETIMEDOUT ? QUIET_MS : RST_MS;
 	struct fg_conn *c;
 
 	ASSERT_EQ(0, fg_listen(to, STREAM, ENCLAVE_PORT + 1));
@@ -582,7 +582,7 @@ TEST_F(parent, neighbours)
 	lfd = fg_host_listen(SOCK_STREAM, &port);
 	ASSERT_LE(0, lfd);
 	ret = fg_connect(e, STREAM, VMADDR_CID_HOST, port,
-			 self->row->to_host ? rst_ms : TIMEOUT_MS, &c);
+			 self->row->to_host ? RST_MS : TIMEOUT_MS, &c);
 	EXPECT_EQ(self->row->to_host, ret);
 	if (!ret) {
 		fd = host_accept_from(lfd, CID(0), fg_conn_local_port(c));
@@ -723,7 +723,7 @@ TEST_F(target_down, resets_at_once)
 		ASSERT_EQ(0, fg_listen(p, STREAM, PARENT_PORT));
 	ASSERT_EQ(0, set_forward(e, CID(2), 0));
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, alias, PARENT_PORT,
-					  rst_ms, &c));
+					  RST_MS, &c));
 	if (p)
 		EXPECT_EQ(-ETIMEDOUT, fg_accept(p, PARENT_PORT, 0, &c));
 
@@ -903,7 +903,7 @@ TEST_F(host_stream, reset_by_forward_change)
 	ASSERT_EQ(0, target ? set_forward(e, target, r->flags) :
 		     set_fwd(fg_fd(e), 0, 0, 0));
 	/* The host end gets the guest's reset: end of stream. */
-	EXPECT_EQ(0, host_eof(fd, rst_ms));
+	EXPECT_EQ(0, host_eof(fd, RST_MS));
 	EXPECT_TRUE(conn_reset(c));
 	fg_conn_free(c);
 	close(fd);
@@ -1078,7 +1078,7 @@ TEST_F(fwd, injection_dropped)
 	ASSERT_EQ(0, fg_send_pkt(e, &h, NULL, 0, TIMEOUT_MS));
 
 	/* The sender hears an RST for its RW, from where it sent it. */
-	ASSERT_EQ(0, fg_recv_pkt(e, &pkt, rst_ms));
+	ASSERT_EQ(0, fg_recv_pkt(e, &pkt, RST_MS));
 	EXPECT_EQ(VIRTIO_VSOCK_OP_RST, pkt->hdr.op);
 	EXPECT_EQ(alias, pkt->hdr.src_cid);
 	EXPECT_EQ(fg_conn_local_port(pc), pkt->hdr.src_port);
@@ -1138,13 +1138,13 @@ static void open_many(struct __test_metadata *_metadata, struct fg_guest *e,
 	}
 }
 
-/* Every one of n streams got its reset, within rst_ms of the first. */
+/* Every one of n streams got its reset, within RST_MS of the first. */
 static unsigned int count_reset(struct fg_conn **c, unsigned int n)
 {
 	unsigned int i, reset = 0;
 
 	for (i = 0; i < n; i++)
-		if (!fg_wait_closed(c[i], i ? rst_ms : 1000) &&
+		if (!fg_wait_closed(c[i], i ? RST_MS : 1000) &&
 		    fg_conn_was_reset(c[i]))
 			reset++;
 	return reset;
@@ -1210,7 +1210,7 @@ TEST_F(fwd, conn_limit)
 	open_many(_metadata, e, p, ec, pc, 8);
 	limit = fg_dev_counter(CID(0), "limit_pkts");
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, alias, PARENT_PORT,
-					  rst_ms, &c));
+					  RST_MS, &c));
 	EXPECT_EQ(-ETIMEDOUT, fg_accept(p, PARENT_PORT, 0, &c));
 	EXPECT_EQ(limit + 1, fg_dev_counter(CID(0), "limit_pkts"));
 	/* One ends, one more may open. */
@@ -1537,7 +1537,7 @@ TEST_F(fwd, squatted_parent_unreachable)
 	ASSERT_EQ(1, read(sq.go[0], &b, 1));
 	unreachable = fg_dev_counter(CID(0), "unreachable_pkts");
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, alias, PARENT_PORT,
-					  rst_ms, &c));
+					  RST_MS, &c));
 	EXPECT_EQ(unreachable + 1, fg_dev_counter(CID(0), "unreachable_pkts"));
 	ASSERT_EQ(1, write(sq.done[1], "d", 1));
 	ASSERT_EQ(0, pthread_join(t, &ret));
@@ -1751,13 +1751,13 @@ TEST_F(fwd, counters_exact)
 	/* CID 2 itself, while the host is the parent: refused. */
 	ref = fg_dev_counter(CID(0), "refused_pkts");
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, VMADDR_CID_HOST, port,
-					  rst_ms, &c));
+					  RST_MS, &c));
 	EXPECT_EQ(ref + 1, fg_dev_counter(CID(0), "refused_pkts"));
 
 	unr = fg_dev_counter(CID(0), "unreachable_pkts");
 	ASSERT_EQ(0, set_forward(e, CID(3), 0));
 	EXPECT_EQ(-ECONNRESET, fg_connect(e, STREAM, alias, PARENT_PORT,
-					  rst_ms, &c));
+					  RST_MS, &c));
 	EXPECT_EQ(unr + 1, fg_dev_counter(CID(0), "unreachable_pkts"));
 	EXPECT_EQ(0, fg_dev_counter(CID(0), "unreachable_bytes"));
 	close(lfd);

@@ -36,7 +36,6 @@
 #include "fake_guest.h"
 #include "kselftest_harness.h"
 
-#define TIMEOUT_MS	10000
 /* How long to watch for a packet or an event that must not come. */
 #define QUIET_MS	500
 #define PORT		9000

@@ -43,7 +43,6 @@
 
 #define ALIAS_CID	3ULL
 #define SOCAT_PORT	9100
-#define TIMEOUT_MS	10000
 /* Poll interval of servers that wait for connections until told to stop. */
 #define POLL_MS		100
 /* CIDs of the idle devices: far above what fg_unique_cid() hands out. */
@@ -820,7 +819,7 @@ static void relay_stop(struct bench_env *env)
 static int relay_start(struct bench_env *env, const struct bench_case *bc)
 {
 	struct bench_pair p;
-	unsigned int tries;
+	int tries;
 	int ret;
 
 	ret = relay_spawn(env, bc);
