@@ -119,6 +119,8 @@ struct fg_config {
  */
 int fg_dev_open(void);
 int fg_ioctl(int fd, unsigned long req, void *arg);
+/* The request of this thread's last fg_ioctl() that failed. */
+extern __thread unsigned long fg_failed_ioctl;
 int fg_set_cid(int fd, uint64_t cid);
 int fg_set_running(int fd, int running);
 

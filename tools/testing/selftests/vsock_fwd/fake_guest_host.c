@@ -34,9 +34,15 @@ int fg_timeout_ms(void)
 
 /* ---- the device ---- */
 
+__thread unsigned long fg_failed_ioctl;
+
 int fg_ioctl(int fd, unsigned long req, void *arg)
 {
-	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+	if (ioctl(fd, req, arg) < 0) {
+		fg_failed_ioctl = req;
+		return -errno;
+	}
+	return 0;
 }
 
 int fg_dev_open(void)
