@@ -10,7 +10,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../../.." && pwd)
 module=$here/vm/module.sh
-ko=$top/vhost_vsock_fwd.ko
+# The module run.sh --ko gave the VM (the debug kernel has its own build).
+ko=${VSOCKFWD_KO:-$top/vhost_vsock_fwd.ko}
 
 # shellcheck source-path=SCRIPTDIR source=ktap_lib.sh
 . "$here/ktap_lib.sh"
