@@ -231,6 +231,10 @@ std_harness() {
 	expect boot_failure_fails 125 --module none \
 		--append vsockfwd.init=/nonexistent -- true
 	expect hang_times_out 124 --module none --timeout 25 -- sleep 600
+	# Guest time under --icount must not run ahead while the guest waits
+	# on the host: reading 150 MB over 9p takes about a second.
+	expect icount_io_wait 0 --module none --icount -- \
+		sh -c 'timeout 10 cat /usr/src/linux-source-6.12.tar.xz > /dev/null'
 	expect module_loads 0 --module ours -- test -c /dev/vhost-vsock
 	# A complaint that does not panic, and a module that cannot unload
 	# (held open by a module, so killing every process cannot help).
