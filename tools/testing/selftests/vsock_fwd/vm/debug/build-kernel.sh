@@ -28,6 +28,8 @@ lib=$here/../../kbuild_lib.sh
 # shellcheck source=SCRIPTDIR/../../kbuild_lib.sh
 . "$lib"
 fragment=$here/debug.config
+# What the suites need of any kernel they run on (kselftest's config).
+tests=$here/../../config
 jobs=${JOBS:-$(nproc)}
 # kbuild steps of a full build of this config (1856), for the percentage.
 total=1860
@@ -37,7 +39,7 @@ if [ ! -f "$src/Makefile" ] || [ ! -f "$src/scripts/kconfig/Makefile" ]; then
 	exit 1
 fi
 version=$(make -s -C "$src" kernelversion)
-key=$(printf '%s\n' "$version" "$(cat "$fragment" "$0" "$lib" | sha256sum)" |
+key=$(printf '%s\n' "$version" "$(cat "$tests" "$fragment" "$0" "$lib" | sha256sum)" |
 	sha256sum | cut -c1-16)
 cache=${VSOCK_FWD_CACHE:-/var/cache/vhost-vsock-fwd}/debug-kernel
 out=$cache/$key
@@ -62,15 +64,19 @@ if [ -f "$out/build.time" ]; then
 fi
 start=$SECONDS
 echo "  DEBUG   kernel $version: configuring (log: $log)"
+cat "$tests" "$fragment" >"$out/allconfig"
 {
-	kmake KCONFIG_ALLCONFIG="$fragment" allnoconfig
+	kmake KCONFIG_ALLCONFIG="$out/allconfig" allnoconfig
 } >"$log" 2>&1 || {
 	tail -n 30 "$log" >&2
 	echo "error: configuring the debug kernel failed; full log: $log" >&2
 	exit 1
 }
 
-kbuild_check_config "$fragment" "$kb/.config" || exit 1
+bad=0
+kbuild_check_config "$tests" "$kb/.config" || bad=1
+kbuild_check_config "$fragment" "$kb/.config" || bad=1
+[ $bad = 0 ] || exit 1
 
 echo "  DEBUG   kernel $version: compiling with $jobs jobs at nice 19 (minutes on idle cores, an hour on busy ones)"
 if ! kmake -j"$jobs" bzImage modules 2>&1 | kbuild_progress DEBUG "$total" "$log"; then
