@@ -44,6 +44,15 @@ for d in "${writable[@]}"; do
 done
 mountpoint -q /dev/.top && umount /dev/.top
 rmdir /dev/.out /dev/.top
+# A kernel of our own (run.sh --kernel) has its modules in DIR/modroot:
+# put them where modprobe, and the kernel's own requests (ss loading
+# vsock_diag), look for them.
+if [ -n "${VSOCKFWD_MODROOT:-}" ]; then
+	mods=/lib/modules/$(uname -r)
+	mount -t tmpfs tmpfs /lib/modules
+	mkdir "$mods"
+	mount --bind "$VSOCKFWD_MODROOT$mods" "$mods"
+fi
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ip link set lo up 2>/dev/null
 hostname vsockfwd-vm

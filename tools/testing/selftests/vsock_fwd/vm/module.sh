@@ -8,13 +8,11 @@
 # the test kernel's vhost_vsock. Both need vhost and the virtio vsock
 # transport, which modprobe loads from the test kernel. 'peer' is what the
 # userspace daemon vhost-device-vsock needs to reach host applications:
-# vsock_loopback. For a kernel of our own (run.sh --kernel) VSOCKFWD_MODROOT
-# is where its modules are installed and VSOCKFWD_KO our module built
-# against it.
+# vsock_loopback. For a kernel of our own (run.sh --kernel) VSOCKFWD_KO is
+# our module built against it; init.sh put its modules in /lib/modules.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../../../../.." && pwd)
-modprobe=(modprobe ${VSOCKFWD_MODROOT:+-d "$VSOCKFWD_MODROOT"})
 
 name() {
 	case "$1" in
@@ -28,14 +26,14 @@ name() {
 load() {
 	case "$1" in
 	ours)
-		"${modprobe[@]}" -a vhost vmw_vsock_virtio_transport_common
+		modprobe -a vhost vmw_vsock_virtio_transport_common
 		insmod "${VSOCKFWD_KO:-$top/vhost_vsock_fwd.ko}"
 		;;
 	stock)
-		"${modprobe[@]}" vhost_vsock
+		modprobe vhost_vsock
 		;;
 	peer)
-		"${modprobe[@]}" vsock_loopback
+		modprobe vsock_loopback
 		;;
 	*)
 		name "$1"
